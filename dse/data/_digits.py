@@ -1,0 +1,74 @@
+"""scikit-learn's bundled handwritten digits: 1,797 real 8x8 images, 10 classes, no download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dse.data._base import InMemoryDataModule
+from dse.data._tensor import TensorSplit
+
+__all__ = ["DigitsConfig", "DigitsDataModule"]
+
+
+@dataclass(frozen=True)
+class DigitsConfig:
+    """Keys of conf/dataset/digits.yaml."""
+
+    name: str = "digits"
+    root: str | None = None  # unused
+    num_classes: int = 10
+    in_channels: int = 1
+    input_size: int = 16
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Validate the split fractions."""
+        for key in ("val_fraction", "test_fraction"):
+            value = getattr(self, key)
+            if not 0 < value < 1:
+                raise ValueError(f"dataset.{key} must be in (0, 1), got {value!r}")
+        if self.val_fraction + self.test_fraction >= 0.9:
+            raise ValueError(
+                "dataset.val_fraction + dataset.test_fraction must be < 0.9, got "
+                f"{self.val_fraction + self.test_fraction:g}"
+            )
+
+
+class DigitsDataModule(InMemoryDataModule):
+    """Digits with a fixed, stratified train/val/test split derived from `split_seed`."""
+
+    name = "digits"
+
+    def __init__(self, cfg: DigitsConfig, *, input_size: int) -> None:
+        """Prepare the module; the data are read on first use."""
+        super().__init__(input_size=input_size)
+        self.cfg = cfg
+        self.num_classes = 10
+        self.in_channels = 1
+
+    def load(self) -> None:
+        """Read the bundled data and split it."""
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        digits = load_digits()
+        # Pixel values are 0..16; scale to uint8 0..255 like every other dataset here.
+        images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)[:, None, :, :]
+        labels = digits.target.astype(np.int64)
+        index = np.arange(len(labels))
+        rest, test = train_test_split(index, test_size=self.cfg.test_fraction,
+                                      stratify=labels, random_state=self.cfg.split_seed)
+        val_share = self.cfg.val_fraction / (1 - self.cfg.test_fraction)
+        train, val = train_test_split(rest, test_size=val_share, stratify=labels[rest],
+                                      random_state=self.cfg.split_seed)
+
+        def split(ix: np.ndarray) -> TensorSplit:
+            ix = np.sort(ix)
+            return TensorSplit(torch.from_numpy(images[ix].copy()), torch.from_numpy(labels[ix]))
+
+        self.set_splits(split(train), split(val), split(test))

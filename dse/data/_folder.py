@@ -1,0 +1,316 @@
+"""ImageNet-style folders: <root>/train/<class>/*.jpg|png and <root>/val|test/<class>/...
+
+Small trees are decoded once into memory (and batched by slicing); large ones stream through a
+DataLoader with worker processes. Every image is resized so its shorter side is
+input_size * 8/7 and centre-cropped square; training takes a random input_size crop and flip,
+evaluation the centre crop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from dse.data._base import DataModule, InMemoryDataModule
+from dse.data._tensor import BatchTransform, TensorSplit
+
+__all__ = ["ImageFolderConfig", "ImageFolderDataModule", "ImageFolderStreamDataModule",
+           "build_image_folder"]
+
+log = logging.getLogger(__name__)
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+HELD_OUT = ("val", "test")
+LAYOUT = "expected <root>/train/<class>/*.jpg|png and <root>/val/<class>/... (or test/)"
+ON_BAD_IMAGE = ("error", "skip")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class ImageFolderConfig:
+    """Keys of conf/dataset/imagefolder.yaml."""
+
+    name: str = "imagefolder"
+    root: str | None = None
+    num_classes: int | None = None
+    in_channels: int = 3
+    input_size: int = 64
+    val_fraction: float = 0.1
+    split_seed: int = 0
+    augment: bool = True
+    workers: int = 2
+    in_memory_limit: int = 20000
+    on_bad_image: str = "error"
+
+    def __post_init__(self) -> None:
+        """Validate the options."""
+        if self.on_bad_image not in ON_BAD_IMAGE:
+            raise ValueError(
+                f"dataset.on_bad_image must be one of {', '.join(ON_BAD_IMAGE)}, "
+                f"got {self.on_bad_image!r}"
+            )
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"dataset.val_fraction must be in (0, 1), got {self.val_fraction!r}")
+        if self.in_channels not in (1, 3):
+            raise ValueError(f"dataset.in_channels must be 1 or 3, got {self.in_channels!r}")
+        if not isinstance(self.workers, int) or self.workers < 0:
+            raise ValueError(f"dataset.workers must be an integer >= 0, got {self.workers!r}")
+
+
+@dataclass(frozen=True)
+class FolderIndex:
+    """Files and integer labels of each split, and the class names."""
+
+    classes: tuple[str, ...]
+    files: dict[str, list[Path]]
+    labels: dict[str, np.ndarray]
+
+
+def _scan(folder: Path, classes: dict[str, int]) -> tuple[list[Path], list[int]]:
+    """Image files under folder/<class>/ with their labels, in a stable order."""
+    files, labels = [], []
+    for name, label in classes.items():
+        sub = folder / name
+        if not sub.is_dir():
+            continue
+        for path in sorted(sub.rglob("*")):
+            if path.suffix.lower() in EXTENSIONS and path.is_file():
+                files.append(path)
+                labels.append(label)
+    return files, labels
+
+
+def index_folder(cfg: ImageFolderConfig) -> FolderIndex:
+    """Find the classes and files of every split, with clear errors for a wrong layout."""
+    if not cfg.root:
+        raise ValueError(f"dataset.root is not set for imagefolder; {LAYOUT}")
+    root = Path(cfg.root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"imagefolder: dataset.root {root} does not exist; {LAYOUT}")
+    train_dir = root / "train"
+    held_out = next((root / h for h in HELD_OUT if (root / h).is_dir()), None)
+    if not train_dir.is_dir() or held_out is None:
+        raise FileNotFoundError(f"imagefolder: {root} lacks train/ or val/ (test/); {LAYOUT}")
+    classes = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
+    if len(classes) < 2:
+        raise FileNotFoundError(
+            f"imagefolder: {train_dir} has {len(classes)} class folder(s), need 2 or more; {LAYOUT}"
+        )
+    extra = sorted(p.name for p in held_out.iterdir() if p.is_dir() and p.name not in classes)
+    if extra:
+        raise ValueError(f"imagefolder: {held_out} has classes not in train/: {extra[:5]}")
+    if cfg.num_classes is not None and cfg.num_classes != len(classes):
+        raise ValueError(
+            f"dataset.num_classes={cfg.num_classes} but {train_dir} has {len(classes)} classes"
+        )
+    lookup = {name: i for i, name in enumerate(classes)}
+    train_files, train_labels = _scan(train_dir, lookup)
+    test_files, test_labels = _scan(held_out, lookup)
+    if not train_files or not test_files:
+        raise FileNotFoundError(f"imagefolder: no images under {train_dir} or {held_out}; {LAYOUT}")
+    labels = np.asarray(train_labels)
+    rng = np.random.default_rng(cfg.split_seed)
+    val_mask = np.zeros(len(labels), dtype=bool)
+    for label in range(len(classes)):  # stratified: the same share of each class
+        members = np.flatnonzero(labels == label)
+        n_val = int(round(len(members) * cfg.val_fraction))
+        if 0 < n_val < len(members):
+            val_mask[rng.choice(members, size=n_val, replace=False)] = True
+    return FolderIndex(
+        classes=tuple(classes),
+        files={
+            "train": [f for f, v in zip(train_files, val_mask) if not v],
+            "val": [f for f, v in zip(train_files, val_mask) if v],
+            "test": test_files,
+        },
+        labels={"train": labels[~val_mask], "val": labels[val_mask],
+                "test": np.asarray(test_labels)},
+    )
+
+
+def stored_size(input_size: int) -> int:
+    """Side of the stored square image: the input size plus 1/7 margin for cropping."""
+    return max(input_size, round(input_size * 8 / 7))
+
+
+def decode(path: Path, *, size: int, channels: int) -> np.ndarray:
+    """Read an image file as a (channels, size, size) uint8 array: shorter side to size, centre."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("L" if channels == 1 else "RGB")
+        w, h = image.size
+        scale = size / min(w, h)
+        image = image.resize((max(size, round(w * scale)), max(size, round(h * scale))),
+                             Image.Resampling.BILINEAR)
+        w, h = image.size
+        left, top = (w - size) // 2, (h - size) // 2
+        array = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    return array[None] if channels == 1 else array.transpose(2, 0, 1)
+
+
+class _Decoder:
+    """Decode files, failing with the file name or skipping and counting unreadable ones."""
+
+    def __init__(self, cfg: ImageFolderConfig, input_size: int) -> None:
+        """Remember the decode settings."""
+        self.size = stored_size(input_size)
+        self.channels = cfg.in_channels
+        self.skip = cfg.on_bad_image == "skip"
+
+    def __call__(self, path: Path) -> np.ndarray | None:
+        """The decoded image, or None for an unreadable file in skip mode."""
+        try:
+            return decode(path, size=self.size, channels=self.channels)
+        except Exception as exc:  # Pillow raises many types for corrupt or truncated files
+            if self.skip:
+                log.warning("skipping unreadable image %s (%s)", path, exc)
+                return None
+            raise ValueError(
+                f"imagefolder: cannot read image {path} ({type(exc).__name__}: {exc}); fix or "
+                "remove it, or set dataset.on_bad_image=skip to leave such files out"
+            ) from exc
+
+
+class ImageFolderDataModule(InMemoryDataModule):
+    """A small image folder decoded once into uint8 tensors."""
+
+    name = "imagefolder"
+
+    def __init__(self, cfg: ImageFolderConfig, index: FolderIndex, *, input_size: int) -> None:
+        """Prepare the module; images are decoded on first use."""
+        super().__init__(input_size=input_size)
+        self.cfg, self.index = cfg, index
+        self.augment = cfg.augment
+        self.crop_size = input_size
+        self.num_classes = len(index.classes)
+        self.in_channels = cfg.in_channels
+        self.skipped: list[str] = []
+
+    def load(self) -> None:
+        """Decode every image (threads: Pillow releases the GIL while decoding)."""
+        decoder = _Decoder(self.cfg, self.input_size)
+        splits = []
+        with ThreadPoolExecutor(max_workers=max(1, self.cfg.workers)) as pool:
+            for split in ("train", "val", "test"):
+                files = self.index.files[split]
+                arrays = list(pool.map(decoder, files))
+                keep = [i for i, a in enumerate(arrays) if a is not None]
+                self.skipped += [str(files[i]) for i, a in enumerate(arrays) if a is None]
+                size = decoder.size
+                images = (np.stack([arrays[i] for i in keep]) if keep else
+                          np.zeros((0, self.in_channels, size, size), dtype=np.uint8))
+                labels = self.index.labels[split][keep]
+                splits.append(TensorSplit(torch.from_numpy(images), torch.from_numpy(labels)))
+        if self.skipped:
+            log.warning("imagefolder: skipped %d unreadable image(s)", len(self.skipped))
+        self.set_splits(*splits)
+
+
+class _FileDataset(Dataset[tuple[torch.Tensor, int] | None]):
+    """Files decoded one at a time, in DataLoader workers."""
+
+    def __init__(self, files: list[Path], labels: np.ndarray, decoder: _Decoder) -> None:
+        """Index the files."""
+        self.files, self.labels, self.decoder = files, labels, decoder
+
+    def __len__(self) -> int:
+        """Number of files."""
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int] | None:
+        """The decoded image and label (None for a skipped file)."""
+        array = self.decoder(self.files[i])
+        return None if array is None else (torch.from_numpy(array), int(self.labels[i]))
+
+
+def _collate(items: list[tuple[torch.Tensor, int] | None]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack the decoded items, leaving out skipped files."""
+    kept = [item for item in items if item is not None]
+    if not kept:
+        return torch.zeros(0, dtype=torch.uint8), torch.zeros(0, dtype=torch.int64)
+    return torch.stack([k[0] for k in kept]), torch.tensor([k[1] for k in kept])
+
+
+class _TransformedLoader:
+    """A DataLoader of uint8 batches, transformed batch-wise on the way out."""
+
+    def __init__(self, loader: DataLoader, transform: BatchTransform, *, train: bool) -> None:
+        """Wrap `loader`."""
+        self.loader, self.transform, self.train = loader, transform, train
+
+    def __len__(self) -> int:
+        """Batches per pass."""
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield transformed batches."""
+        for images, labels in self.loader:
+            if len(labels):
+                yield self.transform(images, train=self.train), labels
+
+
+class ImageFolderStreamDataModule(DataModule):
+    """A large image folder read through a DataLoader with worker processes."""
+
+    name = "imagefolder"
+
+    def __init__(self, cfg: ImageFolderConfig, index: FolderIndex, *, input_size: int) -> None:
+        """Prepare the loaders' settings."""
+        super().__init__()
+        self.cfg, self.index = cfg, index
+        self.input_size = input_size
+        self.num_classes = len(index.classes)
+        self.in_channels = cfg.in_channels
+        mean = IMAGENET_MEAN if cfg.in_channels == 3 else (0.5,)
+        std = IMAGENET_STD if cfg.in_channels == 3 else (0.25,)
+        self.transform = BatchTransform(input_size, mean, std, augment=cfg.augment,
+                                        crop_size=input_size)
+        self.decoder = _Decoder(cfg, input_size)
+
+    def load(self) -> None:
+        """Nothing to load up front: files are read by the loaders."""
+
+    @property
+    def n_train(self) -> int:
+        """Number of training files."""
+        return len(self.index.files["train"])
+
+    def _loader(self, split: str, *, train: bool) -> _TransformedLoader:
+        """A DataLoader over one split."""
+        dataset = _FileDataset(self.index.files[split], self.index.labels[split], self.decoder)
+        generator = torch.Generator().manual_seed(self.seed)
+        loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=train,
+                            drop_last=train and len(dataset) > self.batch_size,
+                            num_workers=self.cfg.workers, collate_fn=_collate,
+                            generator=generator, persistent_workers=False,
+                            pin_memory=self.device.type == "cuda")
+        return _TransformedLoader(loader, self.transform, train=train)
+
+    def train_dataloader(self) -> _TransformedLoader:
+        """Shuffled training batches."""
+        return self._loader("train", train=True)
+
+    def val_dataloader(self) -> _TransformedLoader:
+        """Validation batches."""
+        return self._loader("val", train=False)
+
+    def test_dataloader(self) -> _TransformedLoader:
+        """Test batches."""
+        return self._loader("test", train=False)
+
+
+def build_image_folder(cfg: ImageFolderConfig, *, input_size: int) -> DataModule:
+    """In-memory module for trees of at most cfg.in_memory_limit images, else streaming."""
+    index = index_folder(cfg)
+    total = sum(len(files) for files in index.files.values())
+    if total <= cfg.in_memory_limit:
+        return ImageFolderDataModule(cfg, index, input_size=input_size)
+    return ImageFolderStreamDataModule(cfg, index, input_size=input_size)

@@ -1,0 +1,295 @@
+"""Train one generated network with PyTorch Lightning and measure it. Knows nothing of Optuna."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+
+from dse.data import DataModule
+from dse.expand import expand
+from dse.model import build_model
+from dse.spec import ArchSpec
+
+__all__ = ["TrainConfig", "TrainResult", "fit", "resolve_device", "train_config"]
+
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("linear", "cosine", "constant")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+
+for _name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
+warnings.filterwarnings("ignore", message=".*`training_step` returned `None`.*")
+warnings.filterwarnings("ignore", message=".*`isinstance\\(treespec, LeafSpec\\)`.*")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Keys of the `train` config group."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    optimizer: str = "sgd"  # sgd | adamw
+    lr: float = 0.04  # initial learning rate (the paper's 0.04)
+    momentum: float = 0.9  # SGD only
+    weight_decay: float = 2e-4
+    schedule: str = "linear"  # linear (decay to 0, as the paper) | cosine | constant
+    warmup_epochs: int = 0  # linear warm-up from lr/10 before the schedule
+    label_smoothing: float = 0.0
+    accelerator: str = "auto"  # auto picks a GPU when present
+    threads: int | None = None  # torch CPU threads; null = all cores (divided among workers)
+    deterministic: bool = True  # deterministic algorithms: equal seeds give equal metrics
+    precision: str = "32-true"  # Lightning precision, e.g. bf16-mixed on a GPU
+    progress: bool | None = None  # progress bar; null = when interactive and not under CI
+
+    def __post_init__(self) -> None:
+        """Validate every field; raise ValueError naming the field, value and rule."""
+        for key in ("epochs", "batch_size"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"train.{key} must be an integer >= 1, got {value!r}")
+        choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "accelerator": ACCELERATORS}
+        for key, valid in choices.items():
+            if getattr(self, key) not in valid:
+                raise ValueError(
+                    f"train.{key} must be one of {', '.join(valid)}, got {getattr(self, key)!r}"
+                )
+        for key in ("lr", "momentum", "weight_decay", "label_smoothing"):
+            value = getattr(self, key)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"train.{key} must be a finite number >= 0, got {value!r}")
+        if self.lr <= 0:
+            raise ValueError(f"train.lr must be > 0, got {self.lr!r}")
+        if not 0 <= self.warmup_epochs < self.epochs:
+            raise ValueError(
+                f"train.warmup_epochs must be in [0, epochs), got {self.warmup_epochs!r}"
+            )
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise ValueError(f"train.threads must be null or an integer >= 1, got {self.threads!r}")
+
+
+def train_config(values: dict[str, Any]) -> TrainConfig:
+    """TrainConfig from the `train` config group; unknown keys list the valid ones."""
+    valid = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(values) - valid)
+    if unknown:
+        raise ValueError(f"unknown train key(s) {unknown}; valid: {sorted(valid)}")
+    return TrainConfig(**values)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training run measured."""
+
+    status: str  # complete | diverged | pruned
+    seed: int
+    device: str
+    threads: int
+    epochs: int  # epochs actually run
+    val_top1: float | None = None
+    val_top5: float | None = None
+    test_top1: float | None = None
+    test_top5: float | None = None
+    train_loss: float | None = None  # mean loss of the last epoch
+    wall_time_s: float = 0.0  # the whole call, evaluation included
+    train_time_s: float = 0.0  # time inside training epochs
+    images_per_s: float = 0.0  # training images per second
+    history: list[float] = field(default_factory=list)  # val top-1 after each epoch
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def resolve_device(accelerator: str) -> str:
+    """Lightning accelerator name for a config value ('auto' -> gpu when CUDA is present)."""
+    if accelerator == "auto":
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    return "gpu" if accelerator == "cuda" else accelerator
+
+
+def _topk_correct(logits: torch.Tensor, labels: torch.Tensor) -> tuple[int, int]:
+    """Number of top-1 and top-5 hits in a batch (top-k capped at the class count)."""
+    k = min(5, logits.shape[1])
+    top = logits.topk(k, dim=1).indices
+    hits = top.eq(labels[:, None])
+    return int(hits[:, 0].sum()), int(hits.any(dim=1).sum())
+
+
+class Classifier(pl.LightningModule):
+    """A thin LightningModule around a generated network."""
+
+    def __init__(self, model: torch.nn.Module, cfg: TrainConfig, *, steps_per_epoch: int) -> None:
+        """Wrap `model` with the optimiser and schedule of `cfg`."""
+        super().__init__()
+        self.model, self.cfg, self.steps_per_epoch = model, cfg, steps_per_epoch
+        self.diverged = False
+        self.seen = 0
+        self.train_time = 0.0
+        self.history: list[float] = []
+        self._epoch_losses: list[torch.Tensor] = []
+        self.last_train_loss: float | None = None
+        self._val = [0, 0, 0]
+        self._t0 = 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits."""
+        return self.model(x)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor | None:
+        """Cross-entropy step; a non-finite loss stops training as diverged."""
+        images, labels = batch
+        loss = F.cross_entropy(self.model(images), labels,
+                               label_smoothing=self.cfg.label_smoothing)
+        if not torch.isfinite(loss):
+            self.diverged = True
+            self.trainer.should_stop = True
+            return None
+        self.seen += len(labels)
+        self._epoch_losses.append(loss.detach())
+        return loss
+
+    def on_train_epoch_start(self) -> None:
+        """Start the epoch clock."""
+        self._epoch_losses = []
+        self._t0 = time.perf_counter()
+
+    def on_train_epoch_end(self) -> None:
+        """Stop the epoch clock and record the mean loss."""
+        self.train_time += time.perf_counter() - self._t0
+        if self._epoch_losses:
+            self.last_train_loss = float(torch.stack(self._epoch_losses).mean())
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
+        """Count top-1 hits."""
+        images, labels = batch
+        top1, top5 = _topk_correct(self.model(images), labels)
+        self._val[0] += top1
+        self._val[1] += top5
+        self._val[2] += len(labels)
+
+    def on_validation_epoch_end(self) -> None:
+        """Publish val_top1 (read by callbacks such as a pruner)."""
+        top1 = self._val[0] / max(1, self._val[2])
+        self._val = [0, 0, 0]
+        if not self.trainer.sanity_checking:
+            self.history.append(top1)
+        self.log("val_top1", top1, prog_bar=True, logger=False)
+
+    def configure_optimizers(self) -> Any:
+        """Optimiser and a per-step schedule (warm-up, then linear/cosine/constant)."""
+        cfg = self.cfg
+        if cfg.optimizer == "sgd":
+            opt: torch.optim.Optimizer = torch.optim.SGD(
+                self.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+            )
+        else:
+            opt = torch.optim.AdamW(self.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        total = max(1, cfg.epochs * self.steps_per_epoch)
+        warm = cfg.warmup_epochs * self.steps_per_epoch
+
+        def factor(step: int) -> float:
+            if step < warm:
+                return 0.1 + 0.9 * step / warm
+            progress = (step - warm) / max(1, total - warm)
+            if cfg.schedule == "linear":
+                return max(0.0, 1.0 - progress)
+            if cfg.schedule == "cosine":
+                return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+            return 1.0
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+@torch.inference_mode()
+def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+             device: torch.device) -> tuple[float, float]:
+    """Top-1 and top-5 accuracy of `model` over `batches`."""
+    model.eval()
+    top1 = top5 = total = 0
+    for images, labels in batches:
+        a, b = _topk_correct(model(images.to(device)), labels.to(device))
+        top1, top5, total = top1 + a, top5 + b, total + len(labels)
+    return top1 / max(1, total), top5 / max(1, total)
+
+
+def _show_progress(cfg: TrainConfig) -> bool:
+    """Progress bar when asked, or by default when interactive and not under CI."""
+    if cfg.progress is not None:
+        return cfg.progress
+    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
+
+
+def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
+        callbacks: Sequence[pl.Callback] = ()) -> TrainResult:
+    """Train the network of `arch` on `data` and measure it.
+
+    Args:
+        arch: the network to build (expanded here).
+        data: the data module; its class count must match arch.num_classes.
+        cfg: optimiser, schedule, epochs, device and threads.
+        seed: seeds initialisation, shuffling, augmentation and dropout.
+        callbacks: extra Lightning callbacks (e.g. a pruner); one that raises stops the run.
+
+    Returns:
+        A TrainResult; status "diverged" when the loss became NaN or infinite.
+    """
+    start = time.perf_counter()
+    threads = cfg.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    accelerator = resolve_device(cfg.accelerator)
+    device = torch.device("cuda" if accelerator == "gpu" else accelerator)
+    if accelerator == "gpu":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    data.setup()
+    if data.num_classes != arch.num_classes or data.in_channels != arch.in_channels:
+        raise ValueError(
+            f"the dataset has {data.num_classes} classes and {data.in_channels} channels but the "
+            f"network expects {arch.num_classes} and {arch.in_channels}"
+        )
+    data.configure(batch_size=cfg.batch_size, seed=seed, device=device)
+    pl.seed_everything(seed, workers=True, verbose=False)
+    model = build_model(expand(arch))
+    steps = len(data.train_dataloader())
+    module = Classifier(model, cfg, steps_per_epoch=steps)
+    trainer = pl.Trainer(
+        accelerator=accelerator, devices=1, max_epochs=cfg.epochs, precision=cfg.precision,
+        deterministic=cfg.deterministic if accelerator == "cpu" else False,
+        logger=False, enable_checkpointing=False, enable_model_summary=False,
+        num_sanity_val_steps=0, enable_progress_bar=_show_progress(cfg),
+        callbacks=list(callbacks), log_every_n_steps=max(1, steps),
+    )
+    trainer.fit(module, datamodule=data)
+    status = "diverged" if module.diverged else "complete"
+    if status == "complete" and trainer.should_stop and module.current_epoch + 1 < cfg.epochs:
+        status = "stopped"
+    metrics: dict[str, float | None] = dict.fromkeys(
+        ("val_top1", "val_top5", "test_top1", "test_top5")
+    )
+    if status != "diverged":
+        model.to(device)
+        metrics["val_top1"], metrics["val_top5"] = evaluate(model, data.eval_batches("val"), device)
+        metrics["test_top1"], metrics["test_top5"] = evaluate(
+            model, data.eval_batches("test"), device)
+    return TrainResult(
+        status=status, seed=seed, device=str(device) if device.type != "cuda"
+        else torch.cuda.get_device_name(device), threads=threads,
+        epochs=len(module.history) or trainer.current_epoch,
+        train_loss=module.last_train_loss,
+        wall_time_s=time.perf_counter() - start, train_time_s=module.train_time,
+        images_per_s=module.seen / module.train_time if module.train_time else 0.0,
+        history=module.history, **metrics,
+    )

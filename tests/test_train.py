@@ -1,0 +1,94 @@
+"""Training real generated networks on real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from realdata import write_cifar_pickles, write_image_folder
+
+from dse.data import build_data
+from dse.presets import preset
+from dse.train import TrainConfig, fit, train_config
+
+FAST = TrainConfig(epochs=6, batch_size=128, lr=0.08, threads=2)
+
+
+@pytest.fixture(scope="module")
+def digits():  # type: ignore[no-untyped-def]
+    """The digits data module at 16x16, shared by the tests of this module."""
+    return build_data({"name": "digits"}, input_size=16)
+
+
+@pytest.mark.slow
+def test_cpu_proxy_learns_digits(digits) -> None:  # type: ignore[no-untyped-def]
+    result = fit(preset("cpu_proxy"), digits, FAST, seed=0)
+    assert result.status == "complete"
+    assert result.val_top1 is not None and result.val_top1 > 0.6  # chance is 0.1
+    assert result.test_top1 is not None and result.test_top1 > 0.6
+    assert result.test_top5 is not None and result.test_top5 >= result.test_top1
+    assert result.epochs == 6 and len(result.history) == 6
+    assert result.images_per_s > 0 and result.train_time_s <= result.wall_time_s
+    assert result.device == "cpu" and result.seed == 0 and result.threads == 2
+    assert result.train_loss is not None and result.train_loss < 2.0
+
+
+@pytest.mark.slow
+def test_equal_seeds_give_equal_metrics(digits) -> None:  # type: ignore[no-untyped-def]
+    cfg = TrainConfig(epochs=2, batch_size=64, threads=2)
+    a = fit(preset("cpu_proxy", bypass="complex"), digits, cfg, seed=7)
+    b = fit(preset("cpu_proxy", bypass="complex"), digits, cfg, seed=7)
+    c = fit(preset("cpu_proxy", bypass="complex"), digits, cfg, seed=8)
+    assert (a.val_top1, a.test_top1, a.train_loss, a.history) == \
+        (b.val_top1, b.test_top1, b.train_loss, b.history)
+    assert a.train_loss != c.train_loss
+
+
+def test_absurd_learning_rate_reports_diverged(digits) -> None:  # type: ignore[no-untyped-def]
+    result = fit(preset("cpu_proxy"), digits, TrainConfig(epochs=3, lr=1e9, threads=2), seed=0)
+    assert result.status == "diverged"
+    assert result.test_top1 is None
+
+
+def test_class_count_mismatch_is_a_clear_error(digits) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="dataset has 10 classes and 1 channels but the network "
+                                         "expects 1000 and 3"):
+        fit(preset("squeezenet1_0", input_size=16, stem="small"), digits, FAST, seed=0)
+
+
+@pytest.mark.slow
+def test_trains_on_tiny_real_cifar(tmp_path: Path) -> None:
+    root = write_cifar_pickles(tmp_path, 40, 10)
+    data = build_data({"name": "cifar10", "root": str(root), "val_size": 50}, input_size=32)
+    arch = preset("cpu_proxy", in_channels=3, input_size=32)
+    result = fit(arch, data, TrainConfig(epochs=2, batch_size=64, threads=2), seed=0)
+    assert result.status == "complete" and result.epochs == 2
+    assert 0.0 <= result.test_top1 <= 1.0 and result.test_top5 >= result.test_top1
+
+
+@pytest.mark.slow
+def test_trains_on_tiny_image_folder(tmp_path: Path) -> None:
+    root = write_image_folder(tmp_path, 20, 5, classes=("automobile", "cat", "ship"))
+    data = build_data({"name": "imagefolder", "root": str(root), "input_size": 24},
+                      input_size=24)
+    arch = preset("cpu_proxy", in_channels=3, num_classes=3, input_size=24)
+    result = fit(arch, data, TrainConfig(epochs=3, batch_size=16, threads=2), seed=0)
+    assert result.status == "complete" and result.epochs == 3
+    assert result.test_top5 == 1.0  # 3 classes: top-5 always hits
+
+
+@pytest.mark.parametrize(
+    ("values", "needle"),
+    [
+        ({"epochs": 0}, "train.epochs must be an integer >= 1, got 0"),
+        ({"optimizer": "lbfgs"}, "train.optimizer must be one of sgd, adamw, got 'lbfgs'"),
+        ({"lr": -1}, "train.lr must be a finite number >= 0, got -1"),
+        ({"schedule": "step"}, "train.schedule must be one of linear, cosine, constant"),
+        ({"threads": 0}, "train.threads must be null or an integer >= 1"),
+        ({"lrr": 0.1}, "unknown train key(s) ['lrr']"),
+    ],
+)
+def test_bad_train_config(values: dict[str, object], needle: str) -> None:
+    with pytest.raises(ValueError) as info:
+        train_config(values)
+    assert needle in str(info.value)
