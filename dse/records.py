@@ -1,0 +1,113 @@
+"""Records shared by training, the study layer, the store and the figures (pure Python).
+
+An ArchRecord describes one network (keyed by its fingerprint); a ResultRecord is one
+training outcome of one trial. Both are plain frozen dataclasses: no ORM, no torch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dse.complexity import count
+from dse.expand import expand, fingerprint
+from dse.spec import ArchSpec
+
+__all__ = ["REUSABLE_STATUSES", "RESULT_STATUSES", "ArchRecord", "ResultRecord", "arch_record"]
+
+RESULT_STATUSES = ("complete", "diverged", "failed", "rejected", "reused", "pruned")
+# Outcomes that a trial may take over instead of training the same network again: they are
+# properties of (network, seed, data, training), not accidents of one run.
+REUSABLE_STATUSES = ("complete", "diverged")
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+
+
+@dataclass(frozen=True)
+class ArchRecord:
+    """One network: its metaparameters, per-Fire widths and exact accounting."""
+
+    fingerprint: str  # 16 hex digits, dse.expand.fingerprint of the expanded network
+    arch: dict[str, Any]  # flat ArchSpec fields, as ArchSpec.to_dict() spells them
+    widths: list[list[int]]  # per Fire module: [s1x1, e1x1, e3x3]
+    params: int  # learnable parameters
+    size_bytes: int  # at 32 bits per parameter
+    macs: int  # multiply-accumulates per image
+    activations: int  # output elements of every layer, per image
+
+    def __post_init__(self) -> None:
+        """Check the fingerprint's form (the store keys architectures by it)."""
+        if not isinstance(self.fingerprint, str) or not _FINGERPRINT.fullmatch(self.fingerprint):
+            raise ValueError(
+                f"fingerprint must be 16 lowercase hex digits, got {self.fingerprint!r}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultRecord:
+    """One trial's outcome: what was trained, how, and how well.
+
+    Metrics are None where a run produced none (failed, rejected, pruned before evaluation).
+    The store keeps NaN metrics as None: SQLite cannot store NaN, and the status
+    ("diverged") already says what a NaN loss would.
+    """
+
+    study: str
+    trial_number: int
+    point: dict[str, Any]  # the swept values of this trial, e.g. {"sr": 0.25}
+    seed: int
+    fingerprint: str  # of the trained network (ArchRecord.fingerprint)
+    dataset: str
+    train_config_hash: str  # hash of everything in the training config that changes results
+    status: str  # one of RESULT_STATUSES
+    val_top1: float | None = None
+    val_top5: float | None = None
+    test_top1: float | None = None
+    test_top5: float | None = None
+    train_loss: float | None = None
+    epochs: int | None = None  # epochs actually run
+    wall_time_s: float | None = None
+    images_per_s: float | None = None  # training throughput
+    device: str | None = None
+    reason: str | None = None  # why the trial failed or was rejected
+    reused_from: int | None = None  # trial number whose result this one reused ...
+    reused_from_study: str | None = None  # ... in this study (trial numbers are per study)
+    git_commit: str | None = None
+    config_hash: str | None = None  # hash of the whole resolved config
+    versions: dict[str, str] = field(default_factory=dict)  # library -> version
+    created_at: datetime | None = None  # set by the store when saved without one (UTC)
+    id: int | None = None  # the store's row id; None until saved
+
+    def __post_init__(self) -> None:
+        """Check the status, the one field that every reader branches on."""
+        if self.status not in RESULT_STATUSES:
+            raise ValueError(
+                f"status must be one of {', '.join(RESULT_STATUSES)}, got {self.status!r}"
+            )
+
+
+def arch_record(arch: ArchSpec) -> ArchRecord:
+    """Expand and count `arch` into the record the store keeps for it.
+
+    Args:
+        arch: a validated network description.
+
+    Returns:
+        The ArchRecord with fingerprint, flat fields, widths and 32-bit accounting.
+
+    Raises:
+        ValueError: the input is too small for the network (see dse.expand.expand).
+    """
+    net = expand(arch)
+    totals = count(net)
+    return ArchRecord(
+        fingerprint=fingerprint(net),
+        arch=arch.to_dict(),
+        widths=[[fire.s1x1, fire.e1x1, fire.e3x3] for fire in net.fires],
+        params=totals.params,
+        size_bytes=totals.size_bytes(),
+        macs=totals.macs,
+        activations=totals.activations,
+    )

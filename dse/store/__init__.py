@@ -1,0 +1,21 @@
+"""The project's SQL store: the only package that owns SQL engines and sessions.
+
+Works unchanged on a SQLite file and on PostgreSQL. Its tables are named dse_* so that Optuna's
+tables can live in the same database.
+"""
+
+from __future__ import annotations
+
+from dse.store._frame import load_results, load_results_frame, results_frame
+from dse.store._repository import Store, open_store
+from dse.store._urls import SUPPORTED_DIALECTS, redact_url
+
+__all__ = [
+    "SUPPORTED_DIALECTS",
+    "Store",
+    "load_results",
+    "load_results_frame",
+    "open_store",
+    "redact_url",
+    "results_frame",
+]

@@ -1,0 +1,176 @@
+"""Engines for SQLite files and PostgreSQL servers, and creation of the store's tables.
+
+Every failure here becomes a one-line ValueError that shows the URL with its password hidden:
+open_store is where user configuration meets the database.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError
+
+from dse.store._tables import Base
+from dse.store._urls import one_line, parse_url, redact_url, secrets_of
+
+__all__ = ["connect"]
+
+SQLITE_BUSY_TIMEOUT_S = 30  # how long a writer waits for another process's write lock
+PG_CONNECT_TIMEOUT_S = 5  # an unreachable server fails fast
+_CREATE_ATTEMPTS = 5
+_SCHEMA_LOCK = 0x6473655F73746F72  # pg_advisory_xact_lock key ("dse_stor") for creating tables
+_REASON_CHARS = 300
+
+
+def _json_dumps(value: Any) -> str:
+    """Strict JSON: PostgreSQL rejects NaN, so SQLite must not accept it either."""
+    return json.dumps(value, allow_nan=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Wait for locks instead of failing, and let readers run beside one writer (WAL)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def _make_parent_dir(url: URL, shown: str) -> None:
+    """Create the directory of a SQLite file if missing (sqlite3 creates only the file)."""
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        parent = Path(database).parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(
+                f"cannot create the directory {parent} for {shown}: "
+                f"{one_line(exc.strerror or str(exc))}"
+            ) from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """Engine for a SQLite file; every connection waits on locks and uses WAL."""
+    engine = create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+        json_serializer=_json_dumps,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    """Engine for a PostgreSQL server through psycopg 3."""
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    if "connect_timeout" in url.query:  # the URL's own setting wins
+        connect_args = {}
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=_json_dumps,
+    )
+
+
+def _reason(exc: BaseException, secrets: list[str]) -> str:
+    """The driver's message cut to its gist, on one line, with every password hidden."""
+    message = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
+    first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    # psycopg: 'connection failed: connection to server at "h", port 1 failed: <the gist>'
+    gist = first.rpartition(" failed: ")[2].removeprefix("FATAL:").strip() or first
+    for secret in secrets:
+        gist = gist.replace(secret, "***")
+    gist = one_line(gist)
+    return gist if len(gist) <= _REASON_CHARS else gist[: _REASON_CHARS - 3] + "..."
+
+
+def _already_exists(exc: DBAPIError) -> bool:
+    """Whether `exc` is another process winning the race to create a table or index."""
+    message = str(exc.orig).lower()
+    return "already exists" in message or "duplicate key" in message
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the store's tables where missing; never alter or drop existing ones.
+
+    Several workers may open a fresh database at once. On PostgreSQL an advisory lock
+    serialises them; on SQLite (and as a fallback) the loser of a race sees "already exists",
+    and simply checks again.
+    """
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": _SCHEMA_LOCK})
+                Base.metadata.create_all(connection, checkfirst=True)
+            return
+        except DBAPIError as exc:
+            if not _already_exists(exc) or attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _missing_columns(engine: Engine) -> list[str]:
+    """Columns of the store's tables that an existing database lacks (an older schema)."""
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        missing = []
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+    return missing
+
+
+def _check(engine: Engine, shown: str, secrets: list[str]) -> None:
+    """Connect once, create missing tables and check existing ones; raise one-line errors."""
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # any driver error: its text goes through _reason
+        raise ValueError(f"cannot connect to {shown}: {_reason(exc, secrets)}") from None
+    try:
+        _create_tables(engine)
+        missing = _missing_columns(engine)
+    except Exception as exc:
+        raise ValueError(
+            f"cannot create the store's tables in {shown}: {_reason(exc, secrets)}"
+        ) from None
+    if missing:
+        raise ValueError(
+            f"the store in {shown} lacks columns {', '.join(missing)}: an older dse wrote it; "
+            f"use a new database (the store never alters existing tables)"
+        )
+
+
+def connect(url: str) -> Engine:
+    """Open an engine on `url` and make sure the store's tables exist.
+
+    Raises:
+        ValueError: the URL is invalid or unsupported, the database cannot be reached, or its
+            tables cannot be created; one line, password hidden.
+    """
+    parsed = parse_url(url)
+    shown = one_line(redact_url(url))
+    secrets = secrets_of(parsed)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        _make_parent_dir(parsed, shown)
+    try:
+        engine = _sqlite_engine(parsed) if sqlite else _postgresql_engine(parsed)
+    except Exception as exc:  # SQLAlchemy's message may quote the URL
+        raise ValueError(f"cannot open {shown}: {_reason(exc, secrets)}") from None
+    try:
+        _check(engine, shown, secrets)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine

@@ -1,0 +1,259 @@
+"""The Store: saving and querying architecture and result records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import fields
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from dse.records import REUSABLE_STATUSES, ArchRecord, ResultRecord
+from dse.store._engine import connect
+from dse.store._lock import named_lock
+from dse.store._tables import ArchRow, ResultRow
+
+__all__ = ["Store", "open_store"]
+
+_ARCH_FIELDS = tuple(f.name for f in fields(ArchRecord))
+_RESULT_FIELDS = tuple(f.name for f in fields(ResultRecord) if f.name != "id")
+_METRICS = ("val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "wall_time_s",
+            "images_per_s")
+_IN_CHUNK = 500  # fingerprints per IN (...) list
+
+
+def _utc(moment: datetime | None) -> datetime:
+    """An aware UTC datetime; naive ones (SQLite drops the zone) are taken as UTC."""
+    if moment is None:
+        return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _no_nan(value: Any) -> Any:
+    """None for NaN, else the value: SQLite stores NaN as NULL, so PostgreSQL must too."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _arch_values(rec: ArchRecord) -> dict[str, Any]:
+    """Column values of dse_architectures for `rec`."""
+    values = {name: getattr(rec, name) for name in _ARCH_FIELDS}
+    return {**values, "created_at": datetime.now(UTC)}
+
+
+def _result_values(rec: ResultRecord) -> dict[str, Any]:
+    """Column values of dse_results for `rec` (the id is the database's to choose)."""
+    values = {name: getattr(rec, name) for name in _RESULT_FIELDS}
+    for name in _METRICS:
+        values[name] = _no_nan(values[name])
+    values["created_at"] = _utc(rec.created_at)
+    return values
+
+
+def _arch_record(row: ArchRow) -> ArchRecord:
+    """The record of a dse_architectures row."""
+    return ArchRecord(**{name: getattr(row, name) for name in _ARCH_FIELDS})
+
+
+def _result_record(row: ResultRow) -> ResultRecord:
+    """The record of a dse_results row."""
+    values = {name: getattr(row, name) for name in _RESULT_FIELDS}
+    values["created_at"] = _utc(row.created_at)
+    return ResultRecord(id=row.id, **values)
+
+
+class Store:
+    """Architectures and results in one SQL database (a SQLite file or PostgreSQL).
+
+    Safe to use from several processes at once; each process opens its own Store.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """Wrap an engine whose tables exist (open_store makes one)."""
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        """Store(<url with password hidden>)."""
+        return f"Store({self.url})"
+
+    def save_arch(self, rec: ArchRecord) -> None:
+        """Store a network unless its fingerprint is already stored (the first write wins).
+
+        Idempotent and safe when several processes save the same network at once.
+
+        Args:
+            rec: the network's record.
+        """
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(ArchRow)
+            .values(**_arch_values(rec))
+            .on_conflict_do_nothing(index_elements=["fingerprint"])
+        )
+        with self._sessions.begin() as session:
+            session.execute(statement)
+
+    def save_result(self, rec: ResultRecord) -> int:
+        """Append one result; NaN metrics are stored as None.
+
+        Args:
+            rec: the result; its id, if any, is ignored.
+
+        Returns:
+            The new row's id.
+        """
+        row = ResultRow(**_result_values(rec))
+        with self._sessions.begin() as session:
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def find_reusable(
+        self, *, fingerprint: str, seed: int, dataset: str, train_config_hash: str
+    ) -> ResultRecord | None:
+        """A stored result that training this network again would reproduce, from any study.
+
+        Only "complete" and "diverged" results count; the earliest stored one is returned.
+
+        Args:
+            fingerprint: the network's fingerprint.
+            seed: the training seed.
+            dataset: the dataset's name.
+            train_config_hash: hash of the training configuration.
+
+        Returns:
+            The result, or None when there is none.
+        """
+        query = (
+            select(ResultRow)
+            .where(
+                ResultRow.fingerprint == fingerprint,
+                ResultRow.seed == seed,
+                ResultRow.dataset == dataset,
+                ResultRow.train_config_hash == train_config_hash,
+                ResultRow.status.in_(REUSABLE_STATUSES),
+            )
+            .order_by(ResultRow.id)
+            .limit(1)
+        )
+        with self._sessions() as session:
+            row = session.scalars(query).first()
+            return None if row is None else _result_record(row)
+
+    def results(self, study: str) -> list[ResultRecord]:
+        """Every result of `study`, by trial number (then by order of saving).
+
+        Args:
+            study: the study's name.
+
+        Returns:
+            The results; empty for an unknown study.
+        """
+        query = (
+            select(ResultRow)
+            .where(ResultRow.study == study)
+            .order_by(ResultRow.trial_number, ResultRow.id)
+        )
+        with self._sessions() as session:
+            return [_result_record(row) for row in session.scalars(query)]
+
+    def archs(self, fingerprints: Iterable[str]) -> dict[str, ArchRecord]:
+        """The stored networks among `fingerprints`, keyed by fingerprint.
+
+        Args:
+            fingerprints: fingerprints to look up; unknown ones are left out of the answer.
+
+        Returns:
+            fingerprint -> ArchRecord.
+        """
+        wanted = sorted(set(fingerprints))
+        found: dict[str, ArchRecord] = {}
+        with self._sessions() as session:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                query = select(ArchRow).where(ArchRow.fingerprint.in_(chunk))
+                found.update((row.fingerprint, _arch_record(row)) for row in session.scalars(query))
+        return found
+
+    def studies(self) -> list[str]:
+        """Names of the studies that have results, sorted.
+
+        Returns:
+            The study names.
+        """
+        query = select(ResultRow.study).distinct().order_by(ResultRow.study)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def count_results(self, study: str) -> int:
+        """How many results `study` has.
+
+        Args:
+            study: the study's name.
+
+        Returns:
+            The number of results (0 for an unknown study).
+        """
+        query = select(func.count()).select_from(ResultRow).where(ResultRow.study == study)
+        with self._sessions() as session:
+            return int(session.scalar(query) or 0)
+
+    def lock(self, name: str) -> AbstractContextManager[None]:
+        """A lock that every process using this store shares, to run a critical section.
+
+        It never blocks other connections' reads or writes (Optuna's included), and a process
+        that dies releases it. Not reentrant: do not take the same name twice in one process.
+        PostgreSQL uses an advisory lock; a SQLite file, flock() on <file>.locks/<hash>.
+
+        Args:
+            name: what is locked, e.g. "study:<name>".
+
+        Returns:
+            A context manager holding the lock for the with-block.
+        """
+        return named_lock(self._engine, name)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        """Use the store in a with-block that closes it."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+
+def open_store(url: str) -> Store:
+    """Open the store at `url`, creating its tables where missing (never dropping any).
+
+    Args:
+        url: sqlite:///path/to/file.db or postgresql://user:password@host:port/database.
+
+    Returns:
+        The store; close it (or use it in a with-block) when done.
+
+    Raises:
+        ValueError: the URL is malformed or unsupported, or the database cannot be reached
+            or prepared; one line, with the password hidden.
+    """
+    return Store(connect(url))

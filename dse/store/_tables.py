@@ -1,0 +1,77 @@
+"""ORM tables of the store.
+
+Every name starts with dse_: Optuna keeps its own tables in the same database, and ours must
+never collide with them. Strings are unbounded so that SQLite and PostgreSQL accept the same
+rows (SQLite ignores VARCHAR lengths; PostgreSQL enforces them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Double, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["ArchRow", "Base", "ResultRow"]
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding only the store's tables."""
+
+
+class ArchRow(Base):
+    """One network, keyed by the fingerprint of its expanded spec (dse_architectures)."""
+
+    __tablename__ = "dse_architectures"
+
+    fingerprint: Mapped[str] = mapped_column(String(16), primary_key=True)
+    arch: Mapped[dict[str, Any]] = mapped_column(JSON)
+    widths: Mapped[list[list[int]]] = mapped_column(JSON)
+    # 64-bit: MACs of a full-size network at a large input pass 2^31.
+    params: Mapped[int] = mapped_column(BigInteger)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    macs: Mapped[int] = mapped_column(BigInteger)
+    activations: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResultRow(Base):
+    """One trial outcome (dse_results); its columns are the fields of ResultRecord.
+
+    No foreign key to dse_architectures: a rejected trial may name a network that was never
+    stored, and results are joined to architectures only when read.
+    """
+
+    __tablename__ = "dse_results"
+    __table_args__ = (
+        # find_reusable looks across all studies, so the study is not part of this index.
+        Index("ix_dse_results_reuse", "fingerprint", "seed", "dataset", "train_config_hash"),
+        Index("ix_dse_results_study", "study", "trial_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    study: Mapped[str] = mapped_column(String)
+    trial_number: Mapped[int] = mapped_column(Integer)
+    point: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(String)
+    dataset: Mapped[str] = mapped_column(String)
+    train_config_hash: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    val_top1: Mapped[float | None] = mapped_column(Double)
+    val_top5: Mapped[float | None] = mapped_column(Double)
+    test_top1: Mapped[float | None] = mapped_column(Double)
+    test_top5: Mapped[float | None] = mapped_column(Double)
+    train_loss: Mapped[float | None] = mapped_column(Double)
+    epochs: Mapped[int | None] = mapped_column(Integer)
+    wall_time_s: Mapped[float | None] = mapped_column(Double)
+    images_per_s: Mapped[float | None] = mapped_column(Double)
+    device: Mapped[str | None] = mapped_column(String)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reused_from: Mapped[int | None] = mapped_column(Integer)
+    reused_from_study: Mapped[str | None] = mapped_column(String)
+    git_commit: Mapped[str | None] = mapped_column(String)
+    config_hash: Mapped[str | None] = mapped_column(String)
+    versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

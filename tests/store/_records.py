@@ -1,0 +1,23 @@
+"""Record factories shared by the store tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dse.presets import preset
+from dse.records import ArchRecord, ResultRecord, arch_record
+
+
+def proxy_arch(**overrides: Any) -> ArchRecord:
+    """The CPU proxy network's record, with any ArchSpec field overridden."""
+    return arch_record(preset("cpu_proxy", **overrides))
+
+
+def result(arch: ArchRecord, **fields: Any) -> ResultRecord:
+    """A complete result of `arch` in study "s", trial 0, with any field overridden."""
+    values: dict[str, Any] = {
+        "study": "s", "trial_number": 0, "point": {"sr": arch.arch["sr"]}, "seed": 0,
+        "fingerprint": arch.fingerprint, "dataset": "digits", "train_config_hash": "t" * 16,
+        "status": "complete", "val_top1": 0.9, "val_top5": 0.99,
+    }
+    return ResultRecord(**{**values, **fields})
