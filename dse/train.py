@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -233,6 +235,20 @@ def _show_progress(cfg: TrainConfig) -> bool:
     return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
 
 
+def _fit_interruptible(trainer: pl.Trainer, module: pl.LightningModule, data: DataModule) -> None:
+    """trainer.fit, re-raising Ctrl-C as KeyboardInterrupt (Lightning turns it into exit(1))."""
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        trainer.fit(module, datamodule=data)
+    except SystemExit:
+        if trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, handler)
+
+
 def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
         callbacks: Sequence[pl.Callback] = ()) -> TrainResult:
     """Train the network of `arch` on `data` and measure it.
@@ -272,7 +288,7 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
         num_sanity_val_steps=0, enable_progress_bar=_show_progress(cfg),
         callbacks=list(callbacks), log_every_n_steps=max(1, steps),
     )
-    trainer.fit(module, datamodule=data)
+    _fit_interruptible(trainer, module, data)
     status = "diverged" if module.diverged else "complete"
     if status == "complete" and trainer.should_stop and module.current_epoch + 1 < cfg.epochs:
         status = "stopped"

@@ -1,0 +1,223 @@
+"""One worker process of a study: take the next trial under the study lock, run it, repeat.
+
+Grid sweeps: under the lock, a worker fails trials whose worker stopped sending heartbeats,
+enqueues every (point, seed) that is neither finished nor queued nor running, and pops one
+queued trial. Every enqueue and pop happens under the lock, so no (point, seed) is queued or
+run twice, whatever the number of workers. Search sweeps ask the sampler for a new trial under
+the lock until the study holds n_trials.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from dse.records import ResultRecord
+from dse.search._context import RunConfig
+from dse.search._objective import FINAL_STATUSES, PruningCallback, evaluate
+from dse.search._progress import Progress
+from dse.store import Store
+from dse.sweep import point_key
+
+__all__ = ["Heartbeat", "run_worker"]
+
+log = logging.getLogger(__name__)
+PENDING = (TrialState.WAITING, TrialState.RUNNING)
+INTERRUPTED = "interrupted"
+NO_HEARTBEAT = "worker stopped (no heartbeat)"
+
+
+class Heartbeat:
+    """A thread that records the trial's heartbeat every `interval` seconds while it runs."""
+
+    def __init__(self, study: optuna.Study, trial_id: int, interval: float) -> None:
+        """Prepare the thread."""
+        self.storage, self.trial_id, self.interval = study._storage, trial_id, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        """Record heartbeats until stopped."""
+        while not self.stop.wait(self.interval):
+            try:
+                self.storage.record_heartbeat(self.trial_id)  # type: ignore[attr-defined]
+            except Exception as exc:  # a missed beat is retried; the database may be busy
+                log.warning("heartbeat failed: %s", exc)
+
+    def __enter__(self) -> Heartbeat:
+        """Start beating."""
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Stop beating."""
+        self.stop.set()
+        self.thread.join()
+
+
+def _item(trial: FrozenTrial) -> tuple[str, int] | None:
+    """The (point key, seed) a grid trial was queued for."""
+    attrs = trial.user_attrs
+    if "point_key" not in attrs:
+        return None
+    return attrs["point_key"], int(attrs["seed"])
+
+
+def _grid_items(cfg: RunConfig) -> list[tuple[dict[str, Any], int]]:
+    """Every (point, seed) of a grid sweep, in order."""
+    return [(p, s) for p in cfg.sweep.points() for s in range(cfg.study.seeds)]
+
+
+def finished_items(cfg: RunConfig, results: list[ResultRecord]) -> set[tuple[str, int]]:
+    """Items with a final result, or whose retries are used up."""
+    done = {(point_key(r.point), r.seed) for r in results if r.status in FINAL_STATUSES}
+    failures = Counter((point_key(r.point), r.seed) for r in results
+                       if r.status == "failed" and r.reason != INTERRUPTED)
+    done |= {item for item, n in failures.items() if n > cfg.study.max_retries}
+    return done
+
+
+def _claim_grid_trial(cfg: RunConfig, store: Store, study: optuna.Study
+                      ) -> tuple[optuna.Trial | None, int]:
+    """Under the lock: enqueue missing items, pop one; return (trial or None, running count)."""
+    done = finished_items(cfg, store.results(cfg.study_name))
+    pending = study.get_trials(deepcopy=False, states=PENDING)
+    queued = {_item(t) for t in pending}
+    for point, seed in _grid_items(cfg):
+        key = point_key(point)
+        if (key, seed) not in done and (key, seed) not in queued:
+            study.enqueue_trial(point, user_attrs={"point_key": key, "seed": seed})
+            queued.add((key, seed))
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    return (study.ask() if waiting else None), running
+
+
+def _claim_search_trial(cfg: RunConfig, study: optuna.Study) -> tuple[optuna.Trial | None, int]:
+    """Under the lock: a new sampled trial while the study holds fewer than n_trials."""
+    trials = study.get_trials(deepcopy=False)
+    counted = [t for t in trials if t.state != TrialState.FAIL]
+    running = sum(t.state == TrialState.RUNNING for t in trials)
+    if len(counted) >= cfg.sweep.n_trials:
+        return None, running
+    return study.ask(), running
+
+
+def _suggest(cfg: RunConfig, trial: optuna.Trial) -> dict[str, Any]:
+    """The trial's point: queued grid values, or values sampled from the search space."""
+    if cfg.sweep.kind == "grid":
+        return {k: trial.suggest_categorical(k, v) for k, v in cfg.sweep.grid.items()}
+    point: dict[str, Any] = {}
+    for name, p in cfg.sweep.space.items():
+        if p.choices is not None:
+            point[name] = trial.suggest_categorical(name, list(p.choices))
+        elif p.integer:
+            point[name] = trial.suggest_int(name, int(p.low), int(p.high), log=p.log,
+                                            step=int(p.step or 1))
+        else:
+            point[name] = trial.suggest_float(name, p.low, p.high, log=p.log, step=p.step)
+    return point
+
+
+def _fail(cfg: RunConfig, store: Store, trial: FrozenTrial | optuna.Trial, *, point: dict,
+          seed: int, reason: str) -> ResultRecord:
+    """Store a failed result for a trial that raised, was interrupted or lost its worker."""
+    from dse.search._objective import _record  # the one place that fills provenance
+    from dse.records import arch_record
+
+    try:
+        arch = arch_record(cfg.sweep.arch_for(cfg.arch, point))
+        store.save_arch(arch)
+    except ValueError:
+        arch = None
+    record = _record(cfg, trial_number=trial.number, point=point, seed=seed,
+                     arch=arch, status="failed", reason=reason) if arch else ResultRecord(
+        study=cfg.study_name, trial_number=trial.number, point=point, seed=seed,
+        fingerprint="0" * 16, dataset=cfg.dataset_key, train_config_hash=cfg.train_hash,
+        status="failed", reason=reason)
+    store.save_result(record)
+    return record
+
+
+def stale_trial_recorder(cfg: RunConfig, store: Store) -> Any:
+    """Optuna callback run once per trial failed for missing heartbeats: record the failure."""
+    def record(study: optuna.Study, trial: FrozenTrial) -> None:
+        item = _item(trial)
+        point = {k: v for k, v in trial.params.items()}
+        seed = item[1] if item else 0
+        _fail(cfg, store, trial, point=point, seed=seed, reason=NO_HEARTBEAT)
+        log.warning("trial %d lost its worker (no heartbeat); it will run again", trial.number)
+    return record
+
+
+def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study, trial: optuna.Trial,
+               progress: Progress, threads: int | None) -> None:
+    """Run one claimed trial and tell Optuna how it ended."""
+    point = _suggest(cfg, trial)
+    seed = int(trial.user_attrs.get("seed", 0))
+    callbacks = [PruningCallback(trial)] if cfg.study.pruner != "none" and \
+        len(cfg.sweep.directions) == 1 else []
+    with Heartbeat(study, trial._trial_id, cfg.study.heartbeat_s):
+        try:
+            outcome = evaluate(cfg, store, trial_number=trial.number, point=point, seed=seed,
+                               threads=threads, callbacks=callbacks)
+        except optuna.TrialPruned:
+            study.tell(trial, state=TrialState.PRUNED)
+            progress.trial(store.results(cfg.study_name)[-1], None)
+            return
+        except (KeyboardInterrupt, SystemExit):
+            _fail(cfg, store, trial, point=point, seed=seed, reason=INTERRUPTED)
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        except Exception as exc:  # recorded, and the item is retried up to study.max_retries
+            reason = f"error: {type(exc).__name__}: {exc}"
+            record = _fail(cfg, store, trial, point=point, seed=seed, reason=reason)
+            study.tell(trial, state=TrialState.FAIL)
+            progress.trial(record, None)
+            log.warning("trial %d failed: %s", trial.number, reason)
+            return
+    rec, arch = outcome.record, outcome.arch
+    attrs = {"status": rec.status, "seed": seed, "size_mb": outcome.size_mb,
+             "params": arch.params, "macs": arch.macs, "fingerprint": arch.fingerprint,
+             "val_top1": rec.val_top1, "test_top1": rec.test_top1, "test_top5": rec.test_top5,
+             "wall_time_s": rec.wall_time_s, **{f"arch_{k}": v for k, v in arch.arch.items()
+                                                 if k in ("base_e", "incr_e", "freq", "sr",
+                                                          "pct3x3", "bypass")}}
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)
+    values = outcome.objective_values(cfg.sweep.objectives if cfg.sweep.kind == "search"
+                                      else ("accuracy",))
+    if values is None:
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, values if len(values) > 1 else values[0])
+    progress.trial(rec, arch, done=None)
+
+
+def run_worker(cfg: RunConfig, store: Store, study: optuna.Study, progress: Progress, *,
+               threads: int | None) -> int:
+    """Run trials until the sweep is complete; return how many this worker ran."""
+    ran = 0
+    lock_name = f"study:{cfg.study_name}"
+    while True:
+        with store.lock(lock_name):
+            optuna.storages.fail_stale_trials(study)
+            if cfg.sweep.kind == "grid":
+                trial, running = _claim_grid_trial(cfg, store, study)
+            else:
+                trial, running = _claim_search_trial(cfg, study)
+            if trial is not None:
+                study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
+        if trial is None:
+            if running == 0:
+                return ran
+            time.sleep(min(2.0, cfg.study.heartbeat_s))  # others are running: wait for them
+            continue
+        _run_trial(cfg, store, study, trial, progress, threads)
+        ran += 1
