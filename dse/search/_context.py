@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dse.data import DataModule, build_data, dataset_config
+from dse.search._samplers import make_sampler
 from dse.spec import ArchSpec
 from dse.sweep import SweepSpec, stable_hash
 from dse.train import TrainConfig, train_config
@@ -19,6 +20,7 @@ __all__ = ["RunConfig", "StudyConfig", "provenance", "run_config"]
 
 # Training keys that do not change what a run measures (they do not enter the dedupe hash).
 NON_RESULT_TRAIN_KEYS = ("threads", "progress")
+PRUNER_NAMES = ("none", "median", "hyperband")  # keys of dse.search._samplers.PRUNERS
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class StudyConfig:
             value = getattr(self, key)
             if value is not None and (not isinstance(value, (int, float)) or value <= 0):
                 raise ValueError(f"study.{key} must be null or a number > 0, got {value!r}")
+        if self.pruner not in PRUNER_NAMES:
+            raise ValueError(
+                f"study.pruner must be one of {', '.join(PRUNER_NAMES)}, got {self.pruner!r}")
         if self.name is not None and (not isinstance(self.name, str) or not self.name.strip()
                                       or "/" in self.name):
             raise ValueError(f"study.name must be a non-empty name without '/', got {self.name!r}")
@@ -134,6 +139,8 @@ def run_config(values: dict[str, Any]) -> RunConfig:
     )
     ArchSpec.from_dict(cfg.arch)
     cfg.points_archs()
+    if cfg.sweep.kind == "search":
+        make_sampler(cfg.sampler)  # unknown names and options fail here, before any storage
     return cfg
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -63,7 +64,12 @@ def make_sampler(values: dict[str, Any]) -> optuna.samplers.BaseSampler:
         raise ValueError(f"unknown sampler {name!r}; valid: {', '.join(SAMPLERS)}")
     options.setdefault("seed", 0)
     options.setdefault("n_startup_trials", 5)
-    return SAMPLERS[name](**options)
+    factory = SAMPLERS[name]
+    accepted = (set(inspect.signature(factory).parameters) - {"_"}) | {"seed", "n_startup_trials"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for sampler {name}; valid: {sorted(accepted)}")
+    return factory(**options)
 
 
 def make_pruner(name: str) -> optuna.pruners.BasePruner:

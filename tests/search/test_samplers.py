@@ -68,3 +68,16 @@ def test_annealing_is_seeded_and_improves_on_random() -> None:
 def test_annealing_rejects_bad_schedule() -> None:
     with pytest.raises(ValueError, match="anneal needs initial_temperature > 0"):
         AnnealingSampler(initial_temperature=0)
+
+
+def test_unknown_sampler_option_is_named() -> None:
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['cooling'\] for sampler tpe"):
+        make_sampler({"name": "tpe", "cooling": 0.5})
+    assert make_sampler({"name": "random", "seed": 1, "n_startup_trials": 2})
+
+
+def test_pruner_names_match_the_study_config() -> None:
+    from dse.search._context import PRUNER_NAMES
+    from dse.search._samplers import PRUNERS
+
+    assert tuple(PRUNERS) == PRUNER_NAMES

@@ -1,0 +1,49 @@
+"""The pareto search with every sampler, and the command line's one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from studyrun import dse_run
+
+from dse.search import SAMPLERS
+from dse.store import load_results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampler", list(SAMPLERS))
+def test_pareto_with_each_sampler(tmp_path: Path, sampler: str) -> None:
+    out = dse_run(tmp_path, "+sweep=pareto", f"sampler={sampler}", "sweep.n_trials=3",
+                  "sampler.n_startup_trials=2")
+    assert out.returncode == 0, out.stderr
+    study = optuna.load_study(study_name="pareto-digits", storage=f"sqlite:///{tmp_path}/studies.db")
+    assert len(study.trials) == 3 and len(study.directions) == 2
+    done = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert done and all(len(t.values) == 2 and t.values[1] == t.user_attrs["size_mb"] for t in done)
+    assert set(done[0].params) == {"base_e", "incr_e", "freq", "sr", "pct3x3", "bypass"}
+    results = load_results(f"sqlite:///{tmp_path}/studies.db", "pareto-digits")
+    assert len(results) == 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        (("+sweep=nope",), "Could not find 'sweep/nope' Available options in 'sweep': bypass pareto"),
+        (("sampler=sa",), "Available options in 'sampler': anneal gp nsga2 qmc random tpe"),
+        (("dataset=mnist",), "Available options in 'dataset'"),
+        (("arch.sr=3",), "sr must be in (0, 1], got 3"),
+        (("+sweep=squeeze_ratio", "sweep.fixed.pct3x3=1.5"), "pct3x3 must be in [0, 1], got 1.5"),
+        (("study.nokey=1",), "Could not override 'study.nokey'"),
+        (("train.epochs=0",), "train.epochs must be an integer >= 1, got 0"),
+        (("study.pruner=asha",), "study.pruner must be one of none, median, hyperband"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, overrides: tuple[str, ...],
+                                      needle: str) -> None:
+    out = dse_run(tmp_path, *overrides)
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], lines
+    assert not (tmp_path / "studies.db").exists()  # refused before touching storage
