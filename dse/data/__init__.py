@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from dse.data._base import DataModule, InMemoryDataModule
+from dse.data._base import DataError, DataModule, InMemoryDataModule
 from dse.data._cifar import Cifar10Config, Cifar10DataModule
 from dse.data._digits import DigitsConfig, DigitsDataModule
 from dse.data._folder import ImageFolderConfig, build_image_folder
 
-__all__ = ["DATASETS", "DataModule", "InMemoryDataModule", "build_data", "dataset_config"]
+__all__ = ["DATASETS", "DataError", "DataModule", "InMemoryDataModule", "build_data", "dataset_config"]
 
 # name -> config class; imagenet is an imagefolder preset (conf/dataset/imagenet.yaml).
 DATASETS: dict[str, type] = {

@@ -10,7 +10,11 @@ import torch
 
 from dse.data._tensor import BatchTransform, TensorBatches, TensorSplit, channel_stats
 
-__all__ = ["DataModule", "InMemoryDataModule"]
+__all__ = ["DataError", "DataModule", "InMemoryDataModule"]
+
+
+class DataError(ValueError):
+    """The data themselves are bad (an unreadable file): stop the run, naming what is wrong."""
 
 
 class DataModule(pl.LightningDataModule):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dse.data._base import InMemoryDataModule
+from dse.data._base import DataError, InMemoryDataModule
 from dse.data._tensor import TensorSplit
 
 __all__ = ["Cifar10Config", "Cifar10DataModule", "find_cifar_batches"]
@@ -69,9 +69,9 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
     except Exception as exc:  # any unpickling or layout problem is a bad file
-        raise ValueError(f"cifar10: {path} is not a readable CIFAR-10 batch ({exc})") from exc
+        raise DataError(f"cifar10: {path} is not a readable CIFAR-10 batch ({exc})") from exc
     if len(data) != len(labels) or labels.min() < 0 or labels.max() > 9:
-        raise ValueError(f"cifar10: {path} has inconsistent images and labels")
+        raise DataError(f"cifar10: {path} has inconsistent images and labels")
     return data, labels
 
 

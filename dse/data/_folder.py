@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from dse.data._base import DataModule, InMemoryDataModule
+from dse.data._base import DataError, DataModule, InMemoryDataModule
 from dse.data._tensor import BatchTransform, TensorSplit
 
 __all__ = ["ImageFolderConfig", "ImageFolderDataModule", "ImageFolderStreamDataModule",
@@ -173,7 +173,7 @@ class _Decoder:
             if self.skip:
                 log.warning("skipping unreadable image %s (%s)", path, exc)
                 return None
-            raise ValueError(
+            raise DataError(
                 f"imagefolder: cannot read image {path} ({type(exc).__name__}: {exc}); fix or "
                 "remove it, or set dataset.on_bad_image=skip to leave such files out"
             ) from exc
@@ -252,9 +252,15 @@ class _TransformedLoader:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield transformed batches."""
-        for images, labels in self.loader:
-            if len(labels):
-                yield self.transform(images, train=self.train), labels
+        try:
+            for images, labels in self.loader:
+                if len(labels):
+                    yield self.transform(images, train=self.train), labels
+        except DataError as exc:
+            # A worker's error comes back with its traceback in the message: keep the sentence.
+            lines = [line for line in str(exc).splitlines() if "imagefolder:" in line]
+            text = lines[-1].split("DataError: ", 1)[-1] if lines else str(exc)
+            raise DataError(text.strip()) from None
 
 
 class ImageFolderStreamDataModule(DataModule):

@@ -16,7 +16,7 @@ from dse.store import Store
 from dse.sweep import stable_hash
 from dse.train import TrainResult, fit
 
-__all__ = ["Outcome", "PruningCallback", "budget_violation", "evaluate"]
+__all__ = ["Outcome", "PruningCallback", "budget_violation", "evaluate", "record_failure"]
 
 # Results that end a (point, seed) for good; anything else is run again on resume.
 FINAL_STATUSES = ("complete", "diverged", "reused", "rejected", "pruned")
@@ -71,15 +71,30 @@ def budget_violation(cfg: RunConfig, arch: ArchRecord) -> str | None:
 
 
 def _record(cfg: RunConfig, *, trial_number: int, point: dict[str, Any], seed: int,
-            arch: ArchRecord, status: str, **values: Any) -> ResultRecord:
+            arch: ArchRecord | None, status: str, **values: Any) -> ResultRecord:
     """A ResultRecord with the run's identity and provenance filled in."""
     prov = provenance()
     return ResultRecord(
         study=cfg.study_name, trial_number=trial_number, point=point, seed=seed,
-        fingerprint=arch.fingerprint, dataset=cfg.dataset_key,
+        fingerprint=arch.fingerprint if arch else "", dataset=cfg.dataset_key,
         train_config_hash=cfg.train_hash, status=status, git_commit=prov["git_commit"],
         config_hash=stable_hash(cfg.definition()), versions=prov["versions"], **values,
     )
+
+
+def record_failure(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any],
+                   seed: int, reason: str) -> ResultRecord:
+    """Store a failed result (an exception, an interrupt, or a worker that stopped)."""
+    try:
+        arch: ArchRecord | None = arch_record(cfg.sweep.arch_for(cfg.arch, point))
+    except ValueError:  # the point itself is invalid: there is no network to name
+        arch = None
+    if arch is not None:
+        store.save_arch(arch)
+    record = _record(cfg, trial_number=trial_number, point=point, seed=seed, arch=arch,
+                     status="failed", reason=reason)
+    store.save_result(record)
+    return record
 
 
 def _trained(result: TrainResult) -> dict[str, Any]:

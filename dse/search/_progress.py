@@ -62,7 +62,10 @@ class Progress:
         line = (f"[{self.done:>{width}}/{self.total}] {self.label}{format_point(record.point)} "
                 f"seed={record.seed}  val {_fmt(record.val_top1)}  test {_fmt(record.test_top1)}  "
                 f"{size}  {seconds} s  {record.status}{extra}")
-        print(line + (self.eta() if self.interactive else ""), flush=True)
+        if self.interactive:
+            filled = round(20 * self.done / max(1, self.total))
+            line = f"{'#' * filled}{'.' * (20 - filled)} {line}{self.eta()}"
+        print(line, flush=True)
 
 
 def summary_rows(results: Iterable[ResultRecord], archs: dict[str, ArchRecord]

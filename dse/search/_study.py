@@ -18,7 +18,7 @@ from dse.search._context import RunConfig
 from dse.search._objective import budget_violation
 from dse.search._progress import Progress, summary_rows, summary_table
 from dse.search._samplers import make_pruner, make_sampler
-from dse.search._worker import finished_items, run_worker, stale_trial_recorder
+from dse.search._worker import done_count, run_worker, stale_trial_recorder
 from dse.store import Store, open_store, redact_url
 from dse.store._urls import parse_url
 from dse.sweep import stable_hash
@@ -52,11 +52,14 @@ def _optuna_storage(cfg: RunConfig, store: Store) -> optuna.storages.RDBStorage:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.get_backend_name() == "sqlite":
         kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
-    return optuna.storages.RDBStorage(
-        url.render_as_string(hide_password=False), engine_kwargs=kwargs,
-        heartbeat_interval=cfg.study.heartbeat_s, grace_period=3 * cfg.study.heartbeat_s,
-        heartbeat_stale_trial_callback=stale_trial_recorder(cfg, store),
-    )
+    # Optuna creates its tables on first use; workers starting together would race on
+    # PostgreSQL (CREATE TYPE ... already exists), so one process at a time does it.
+    with store.lock("optuna:schema"):
+        return optuna.storages.RDBStorage(
+            url.render_as_string(hide_password=False), engine_kwargs=kwargs,
+            heartbeat_interval=cfg.study.heartbeat_s, grace_period=3 * cfg.study.heartbeat_s,
+            heartbeat_stale_trial_callback=stale_trial_recorder(cfg, store),
+        )
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -64,8 +67,11 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
-def open_study(cfg: RunConfig, store: Store) -> optuna.Study:
-    """Load the study, or create it; refuse a study of that name with another definition."""
+def open_study(cfg: RunConfig, store: Store, *, create: bool = True) -> optuna.Study | None:
+    """Load the study, or create it; refuse a study of that name with another definition.
+
+    With create=False, a missing study gives None (nothing is written).
+    """
     storage = _optuna_storage(cfg, store)
     sampler = make_sampler(cfg.sampler) if cfg.sweep.kind == "search" else \
         optuna.samplers.RandomSampler(seed=0)  # grid trials are all queued: never sampled
@@ -77,6 +83,8 @@ def open_study(cfg: RunConfig, store: Store) -> optuna.Study:
             study = optuna.load_study(study_name=cfg.study_name, storage=storage,
                                       sampler=sampler, pruner=pruner)
         except KeyError:
+            if not create:
+                return None
             study = optuna.create_study(study_name=cfg.study_name, storage=storage,
                                         sampler=sampler, pruner=pruner,
                                         directions=cfg.sweep.directions)
@@ -116,12 +124,12 @@ def _total(cfg: RunConfig) -> int:
     return cfg.sweep.n_trials
 
 
-def _done(cfg: RunConfig, store: Store) -> int:
-    """Items already finished."""
-    results = store.results(cfg.study_name)
-    if cfg.sweep.kind == "grid":
-        return len(finished_items(cfg, results))
-    return sum(r.status != "failed" for r in results)
+def prepare_data(cfg: RunConfig) -> None:
+    """Read the data once for every input size the sweep uses (errors surface here)."""
+    sizes = {spec.input_size for _, spec in cfg.points_archs()} if cfg.sweep.kind == "grid" \
+        else {int(cfg.arch["input_size"])}
+    for size in sorted(sizes):
+        cfg.data_for(size).setup()
 
 
 def threads_per_worker(cfg: RunConfig) -> int:
@@ -134,7 +142,7 @@ def worker_process(cfg: RunConfig, threads: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     with open_store(cfg.storage_url) as store:
         study = open_study(cfg, store)
-        progress = Progress(_total(cfg), done=_done(cfg, store), workers=cfg.study.workers)
+        progress = Progress(_total(cfg), done=done_count(cfg, store), workers=cfg.study.workers)
         try:
             run_worker(cfg, store, study, progress, threads=threads)
         except KeyboardInterrupt:
@@ -156,14 +164,17 @@ def run_study(cfg: RunConfig) -> StudyReport:
     """
     check_budget(cfg)
     with open_store(cfg.storage_url) as store:
-        study = open_study(cfg, store)
-        total, done = _total(cfg), _done(cfg, store)
+        study = open_study(cfg, store, create=False)  # refuses a mismatched study first
+        total, done = _total(cfg), done_count(cfg, store)
         shown = redact_url(cfg.storage_url)
         if done >= total:
             print(f"nothing left to do: study '{cfg.study_name}' has all {total} results "
                   f"in {shown}", flush=True)
             ran = 0
         else:
+            prepare_data(cfg)  # unreadable or missing data fail here, before any trial
+            study = study or open_study(cfg, store)
+            assert study is not None
             threads = threads_per_worker(cfg)
             print(f"study '{cfg.study_name}' ({cfg.sweep.description or cfg.sweep.name}): "
                   f"{total - done} of {total} to run, {cfg.study.workers} worker(s) x "

@@ -10,6 +10,8 @@ the lock until the study holds n_trials.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections import Counter
@@ -18,9 +20,10 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from dse.data import DataError
 from dse.records import ResultRecord
 from dse.search._context import RunConfig
-from dse.search._objective import FINAL_STATUSES, PruningCallback, evaluate
+from dse.search._objective import FINAL_STATUSES, PruningCallback, evaluate, record_failure
 from dse.search._progress import Progress
 from dse.store import Store
 from dse.sweep import point_key
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 PENDING = (TrialState.WAITING, TrialState.RUNNING)
 INTERRUPTED = "interrupted"
 NO_HEARTBEAT = "worker stopped (no heartbeat)"
+WORKER = f"{socket.gethostname()}:{os.getpid()}"  # who runs a trial, as a trial user attr
 
 
 class Heartbeat:
@@ -83,6 +87,14 @@ def finished_items(cfg: RunConfig, results: list[ResultRecord]) -> set[tuple[str
     return done
 
 
+def done_count(cfg: RunConfig, store: Store) -> int:
+    """Items of the sweep already finished (by any worker)."""
+    results = store.results(cfg.study_name)
+    if cfg.sweep.kind == "grid":
+        return len(finished_items(cfg, results))
+    return sum(r.status != "failed" for r in results)
+
+
 def _claim_grid_trial(cfg: RunConfig, store: Store, study: optuna.Study
                       ) -> tuple[optuna.Trial | None, int]:
     """Under the lock: enqueue missing items, pop one; return (trial or None, running count)."""
@@ -125,33 +137,13 @@ def _suggest(cfg: RunConfig, trial: optuna.Trial) -> dict[str, Any]:
     return point
 
 
-def _fail(cfg: RunConfig, store: Store, trial: FrozenTrial | optuna.Trial, *, point: dict,
-          seed: int, reason: str) -> ResultRecord:
-    """Store a failed result for a trial that raised, was interrupted or lost its worker."""
-    from dse.search._objective import _record  # the one place that fills provenance
-    from dse.records import arch_record
-
-    try:
-        arch = arch_record(cfg.sweep.arch_for(cfg.arch, point))
-        store.save_arch(arch)
-    except ValueError:
-        arch = None
-    record = _record(cfg, trial_number=trial.number, point=point, seed=seed,
-                     arch=arch, status="failed", reason=reason) if arch else ResultRecord(
-        study=cfg.study_name, trial_number=trial.number, point=point, seed=seed,
-        fingerprint="0" * 16, dataset=cfg.dataset_key, train_config_hash=cfg.train_hash,
-        status="failed", reason=reason)
-    store.save_result(record)
-    return record
-
-
 def stale_trial_recorder(cfg: RunConfig, store: Store) -> Any:
     """Optuna callback run once per trial failed for missing heartbeats: record the failure."""
     def record(study: optuna.Study, trial: FrozenTrial) -> None:
         item = _item(trial)
-        point = {k: v for k, v in trial.params.items()}
         seed = item[1] if item else 0
-        _fail(cfg, store, trial, point=point, seed=seed, reason=NO_HEARTBEAT)
+        record_failure(cfg, store, trial_number=trial.number, point=dict(trial.params),
+                       seed=seed, reason=NO_HEARTBEAT)
         log.warning("trial %d lost its worker (no heartbeat); it will run again", trial.number)
     return record
 
@@ -169,17 +161,24 @@ def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study, trial: optuna.
                                threads=threads, callbacks=callbacks)
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED)
-            progress.trial(store.results(cfg.study_name)[-1], None)
+            progress.trial(store.results(cfg.study_name)[-1], None, done=done_count(cfg, store))
             return
         except (KeyboardInterrupt, SystemExit):
-            _fail(cfg, store, trial, point=point, seed=seed, reason=INTERRUPTED)
+            record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
+                           reason=INTERRUPTED)
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        except DataError as exc:  # bad data fail every trial alike: stop the run
+            record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
+                           reason=f"error: {exc}")
             study.tell(trial, state=TrialState.FAIL)
             raise
         except Exception as exc:  # recorded, and the item is retried up to study.max_retries
             reason = f"error: {type(exc).__name__}: {exc}"
-            record = _fail(cfg, store, trial, point=point, seed=seed, reason=reason)
+            record = record_failure(cfg, store, trial_number=trial.number, point=point,
+                                    seed=seed, reason=reason)
             study.tell(trial, state=TrialState.FAIL)
-            progress.trial(record, None)
+            progress.trial(record, None, done=done_count(cfg, store))
             log.warning("trial %d failed: %s", trial.number, reason)
             return
     rec, arch = outcome.record, outcome.arch
@@ -197,7 +196,7 @@ def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study, trial: optuna.
         study.tell(trial, state=TrialState.PRUNED)
     else:
         study.tell(trial, values if len(values) > 1 else values[0])
-    progress.trial(rec, arch, done=None)
+    progress.trial(rec, arch, done=done_count(cfg, store))
 
 
 def run_worker(cfg: RunConfig, store: Store, study: optuna.Study, progress: Progress, *,
@@ -214,6 +213,7 @@ def run_worker(cfg: RunConfig, store: Store, study: optuna.Study, progress: Prog
                 trial, running = _claim_search_trial(cfg, study)
             if trial is not None:
                 study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
+                trial.set_user_attr("worker", WORKER)
         if trial is None:
             if running == 0:
                 return ran
