@@ -1,0 +1,71 @@
+"""Which figures a study gets, from its swept keys, and the registry of figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dse.figures._fig3a import fig3a_info, plot_fig3a
+from dse.figures._fig3b import fig3b_info, plot_fig3b
+from dse.figures._pareto import pareto_info, plot_pareto
+from dse.figures._stats import swept_keys, varying_keys
+from dse.figures._table3 import plot_table3, table3_info
+from dse.records import ArchRecord, ResultRecord
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["FIGURES", "FigureData", "FigureSpec", "select_figures"]
+
+Archs = Mapping[str, ArchRecord] | Iterable[ArchRecord]
+
+
+class FigureData(Protocol):
+    """What every data step returns: a title, a caption and the rows behind the figure."""
+
+    title: str
+
+    def caption(self) -> str:
+        """What the figure shows, in plain text."""
+        ...
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The figure's data, one dict per CSV row."""
+        ...
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: its name (file stem, dashboard id), the key that selects it, its steps."""
+
+    name: str
+    key: str | None  # the swept key that calls for it; None: every study gets it
+    info: Callable[[Sequence[ResultRecord], Archs], Any]  # the data step
+    draw: Callable[[Any], go.Figure]  # the drawing step
+
+
+FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in (
+    FigureSpec("fig3a", "sr", fig3a_info, plot_fig3a),
+    FigureSpec("fig3b", "pct3x3", fig3b_info, plot_fig3b),
+    FigureSpec("table3", "bypass", table3_info, plot_table3),
+    FigureSpec("accuracy_vs_size", None, pareto_info, plot_pareto),
+)}
+
+
+def select_figures(results: Sequence[ResultRecord]) -> list[FigureSpec]:
+    """The figures a study gets: the paper's figure of each swept key, and accuracy vs size.
+
+    A paper figure (sr: Figure 3a, pct3x3: Figure 3b, bypass: Table 3) needs its key among the
+    study's swept keys and no other swept key taking more than one value: a search over many
+    keys at once reproduces none of them, and gets accuracy vs size only.
+
+    Args:
+        results: the study's results.
+
+    Returns:
+        The figures, in registry order.
+    """
+    keys, varying = set(swept_keys(results)), set(varying_keys(results))
+    return [spec for spec in FIGURES.values()
+            if spec.key is None or (spec.key in keys and varying <= {spec.key})]

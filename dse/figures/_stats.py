@@ -1,0 +1,129 @@
+"""Shared data step: which results count, one group per point, mean and spread over seeds."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dse.complexity import MB
+from dse.records import ArchRecord, ResultRecord
+
+__all__ = ["MEASURED_STATUSES", "PointGroup", "Stat", "arch_map", "dataset_name", "group_points",
+           "measured", "stat", "swept_keys", "varying_keys"]
+
+# Results whose test metrics the figures use: trained here, or taken over from an equal run.
+MEASURED_STATUSES = ("complete", "reused")
+ARCH_KEYS = ("base_e", "incr_e", "freq", "sr", "pct3x3", "bypass")  # shown on hover
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean and spread of one metric over seeds (fractions, as the store keeps them)."""
+
+    mean: float | None  # None without any value
+    sd: float | None  # sample standard deviation; 0.0 for one value, None for none
+    n: int  # values measured
+
+
+def stat(values: Iterable[float | None]) -> Stat:
+    """Mean and sample standard deviation of the values that are not None."""
+    kept = [float(v) for v in values if v is not None]
+    if not kept:
+        return Stat(None, None, 0)
+    sd = statistics.stdev(kept) if len(kept) > 1 else 0.0
+    return Stat(statistics.fmean(kept), sd, len(kept))
+
+
+def measured(result: ResultRecord) -> bool:
+    """Whether a result counts: complete or reused, with a test top-1."""
+    return result.status in MEASURED_STATUSES and result.test_top1 is not None
+
+
+@dataclass(frozen=True)
+class PointGroup:
+    """Every result of one point (all seeds), with its network."""
+
+    point: dict[str, Any]  # the swept values
+    arch: dict[str, Any]  # the network's metaparameters ({} when unknown)
+    size_mb: float | None  # in MB = 2^20 bytes; None when the network is unknown
+    top1: Stat  # test top-1 over the measured results
+    top5: Stat  # test top-5 over the measured results
+    seeds: tuple[int, ...]  # seeds of the measured results
+    statuses: dict[str, int]  # status -> count, over every result of the point
+
+    @property
+    def n(self) -> int:
+        """Measured results (seeds) of the point."""
+        return len(self.seeds)
+
+    def hover(self) -> dict[str, Any]:
+        """The metaparameters of the point's network (the swept ones where it is unknown)."""
+        values = {k: self.arch[k] for k in ARCH_KEYS if k in self.arch}
+        return values or dict(self.point)
+
+
+def arch_map(archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> dict[str, ArchRecord]:
+    """fingerprint -> network, from a mapping (as Store.archs returns) or a list of records."""
+    if isinstance(archs, Mapping):
+        return dict(archs)
+    return {arch.fingerprint: arch for arch in archs}
+
+
+def _key(point: Mapping[str, Any]) -> str:
+    """Canonical text of a point (equal points, equal text)."""
+    return json.dumps(point, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def group_points(results: Sequence[ResultRecord],
+                 archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> list[PointGroup]:
+    """One group per distinct point, in first-seen order; points with no measurement included.
+
+    Args:
+        results: the study's results (any status).
+        archs: the networks, by fingerprint or as a list.
+
+    Returns:
+        The groups: test top-1/top-5 mean and spread over the measured results, the size.
+    """
+    networks = arch_map(archs)
+    members: dict[str, list[ResultRecord]] = {}
+    for result in results:
+        members.setdefault(_key(result.point), []).append(result)
+    groups = []
+    for recs in members.values():
+        good = [r for r in recs if measured(r)]
+        known = [networks[r.fingerprint] for r in (good or recs) if r.fingerprint in networks]
+        size = max(a.size_bytes for a in known) / MB if known else None
+        groups.append(PointGroup(
+            point=dict(recs[0].point), arch=dict(known[0].arch) if known else {}, size_mb=size,
+            top1=stat(r.test_top1 for r in good), top5=stat(r.test_top5 for r in good),
+            seeds=tuple(r.seed for r in good), statuses=dict(Counter(r.status for r in recs)),
+        ))
+    return groups
+
+
+def swept_keys(results: Sequence[ResultRecord]) -> list[str]:
+    """The keys of the study's points, in first-seen order."""
+    keys: dict[str, None] = {}
+    for result in results:
+        keys.update(dict.fromkeys(result.point))
+    return list(keys)
+
+
+def varying_keys(results: Sequence[ResultRecord]) -> list[str]:
+    """The swept keys that take more than one value across the study."""
+    values: dict[str, set[str]] = {}
+    for result in results:
+        for key, value in result.point.items():
+            values.setdefault(key, set()).add(_key({"v": value}))
+    return [key for key in swept_keys(results) if len(values.get(key, ())) > 1]
+
+
+def dataset_name(results: Sequence[ResultRecord]) -> str:
+    """The dataset's name ('digits' from 'digits:<hash>'); joined when several."""
+    names = dict.fromkeys(r.dataset.split(":", 1)[0] for r in results)
+    return ", ".join(names) or "no data"

@@ -1,0 +1,121 @@
+"""A study's summary: result counts, every point over seeds, the best point, the front.
+
+The data step gives a StudySummary; the drawing steps give Markdown (the dashboard's note) and
+an HTML table (the report).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+from dse.figures._pareto import pareto_front
+from dse.figures._stats import PointGroup, Stat, dataset_name, group_points
+from dse.records import ArchRecord, ResultRecord
+
+__all__ = ["StudySummary", "study_summary", "summary_html", "summary_markdown"]
+
+COLUMNS = ("point", "n seeds", "size MB", "test top-1", "test top-5", "statuses")
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """What a study holds, in numbers."""
+
+    study: str
+    dataset: str
+    results: int
+    statuses: dict[str, int]  # status -> count
+    points: list[PointGroup]  # in the study's order
+    best: PointGroup | None  # highest mean test top-1
+    front: list[PointGroup]  # Pareto front of (size, mean test top-1), by size
+
+
+def study_summary(study: str, results: Sequence[ResultRecord],
+                  archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> StudySummary:
+    """Summarise a study's results.
+
+    Args:
+        study: the study's name.
+        results: its results (any status).
+        archs: the networks, by fingerprint or as a list.
+
+    Returns:
+        The summary.
+    """
+    points = group_points(results, archs)
+    scored = [g for g in points if g.top1.mean is not None and g.size_mb is not None]
+    pairs = [(g.size_mb or 0.0, g.top1.mean or 0.0) for g in scored]
+    best = max((g for g in points if g.top1.mean is not None),
+               key=lambda g: g.top1.mean or 0.0, default=None)
+    return StudySummary(
+        study=study, dataset=dataset_name(results), results=len(results),
+        statuses=dict(Counter(r.status for r in results)), points=points, best=best,
+        front=[scored[i] for i in pareto_front(pairs)],
+    )
+
+
+def _label(group: PointGroup) -> str:
+    """'sr=0.25' (or 'base' for the empty point)."""
+    return " ".join(f"{k}={v}" for k, v in group.point.items()) or "base"
+
+
+def _pct(s: Stat) -> str:
+    """'61.2% ± 1.3', or '-'."""
+    return "-" if s.mean is None else f"{100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}"
+
+
+def _cells(group: PointGroup) -> list[str]:
+    """The displayed cells of one point, in COLUMNS order."""
+    size = "-" if group.size_mb is None else f"{group.size_mb:.3f}"
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(group.statuses.items()))
+    return [_label(group), str(group.n), size, _pct(group.top1), _pct(group.top5), statuses]
+
+
+def summary_markdown(summary: StudySummary, *,
+                     figures: Sequence[tuple[str, str]] = ()) -> str:
+    """The summary as Markdown (optuna-dashboard's study note).
+
+    Args:
+        summary: from study_summary.
+        figures: (title, caption) of each figure shown with it.
+
+    Returns:
+        The Markdown text.
+    """
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
+    lines = [f"## dse summary: {summary.study}", "",
+             f"Dataset **{summary.dataset}**; {summary.results} results ({counts}). "
+             "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes (32-bit weights).",
+             ""]
+    if summary.best is not None:
+        lines += [f"Best test top-1: **{_label(summary.best)}**, {_pct(summary.best.top1)} "
+                  f"at {summary.best.size_mb or 0:.3f} MB.", ""]
+    if summary.front:
+        lines += ["Pareto front (max top-1, min size): "
+                  + "; ".join(f"{_label(g)} ({g.size_mb or 0:.3f} MB)" for g in summary.front),
+                  ""]
+    lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_cells(g)) + " |" for g in summary.points]
+    if figures:
+        lines += ["", "### Figures", ""]
+        lines += [f"- **{title}**: {caption}" for title, caption in figures]
+    return "\n".join(lines) + "\n"
+
+
+def summary_html(summary: StudySummary) -> str:
+    """The summary's points as an HTML table.
+
+    Args:
+        summary: from study_summary.
+
+    Returns:
+        The <table> element.
+    """
+    head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in _cells(g)) + "</tr>"
+                   for g in summary.points)
+    return (f'<table class="points"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            "</table>")

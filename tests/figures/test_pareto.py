@@ -1,0 +1,79 @@
+"""Accuracy vs size: the Pareto front (max accuracy, min size) and the plot data."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from figrecords import net, result
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dse.figures import pareto_front, pareto_info, plot_pareto
+
+
+def _dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """a is no larger and no less accurate than b, and strictly better in one."""
+    return a[0] <= b[0] and a[1] >= b[1] and (a[0] < b[0] or a[1] > b[1])
+
+
+@pytest.mark.parametrize(("points", "front"), [
+    ([], []),
+    ([(1.0, 0.5)], [0]),
+    ([(1.0, 0.5), (2.0, 0.6), (3.0, 0.55)], [0, 1]),  # larger and less accurate: off
+    ([(2.0, 0.6), (1.0, 0.6)], [1]),  # same accuracy, smaller wins
+    ([(1.0, 0.5), (1.0, 0.7)], [1]),  # same size, more accurate wins
+    ([(1.0, 0.5), (1.0, 0.5)], [0, 1]),  # equal points do not dominate each other
+    ([(3.0, 0.9), (1.0, 0.2), (2.0, 0.5)], [1, 2, 0]),  # ordered by size
+])
+def test_pareto_front_cases(points: list[tuple[float, float]], front: list[int]) -> None:
+    assert pareto_front(points) == front
+
+
+@given(st.lists(st.tuples(st.integers(1, 6).map(float), st.integers(0, 6).map(float)),
+                max_size=12))
+def test_pareto_front_is_exactly_the_undominated_points(points: list) -> None:
+    front = set(pareto_front(points))
+    for i, p in enumerate(points):
+        dominated = any(_dominates(q, p) for q in points)
+        assert (i in front) == (not dominated)
+    for i, j in itertools.combinations(sorted(front), 2):
+        assert not _dominates(points[i], points[j]) and not _dominates(points[j], points[i])
+
+
+def test_info_averages_seeds_marks_the_front_and_keeps_metaparameters() -> None:
+    small = net(1, size_mb=0.5, sr=0.125, pct3x3=0.25, bypass="simple")
+    big = net(2, size_mb=2.0, sr=0.75)
+    worse = net(3, size_mb=3.0, sr=1.0)
+    results = [
+        result(small, {"sr": 0.125}, seed=0, top1=0.60, top5=0.9),
+        result(small, {"sr": 0.125}, seed=1, top1=0.64, top5=0.9, trial=1),
+        result(big, {"sr": 0.75}, top1=0.80, trial=2),
+        result(worse, {"sr": 1.0}, top1=0.79, trial=3),
+        result(worse, {"sr": 0.9}, status="failed", trial=4),  # never measured: left out
+    ]
+    info = pareto_info(results, [small, big, worse])
+    assert [(p.group.point["sr"], p.on_front) for p in info.points] == [
+        (0.125, True), (0.75, True), (1.0, False)]
+    first = info.points[0]
+    assert first.group.n == 2 and first.group.top1.mean == pytest.approx(0.62)
+    assert first.size_mb == 0.5
+    assert [p.group.point["sr"] for p in info.front] == [0.125, 0.75]
+    row = info.rows()[0]
+    assert (row["sr"], row["pct3x3"], row["bypass"], row["pareto"]) == (0.125, 0.25, "simple",
+                                                                          True)
+
+
+def test_drawing_highlights_the_front_and_hover_shows_metaparameters() -> None:
+    a, b, c = net(1, size_mb=0.5, sr=0.125), net(2, size_mb=2.0, sr=0.75), net(3, size_mb=3.0)
+    results = [result(a, {"sr": 0.125}, top1=0.6), result(b, {"sr": 0.75}, top1=0.8, trial=1),
+               result(c, {"sr": 1.0}, top1=0.7, trial=2)]
+    fig = plot_pareto(pareto_info(results, [a, b, c]))
+    traces = {t.name: t for t in fig.data}
+    front, rest = traces["Pareto front"], traces["dominated"]
+    assert list(front.x) == [0.5, 2.0] and list(front.y) == [0.6, 0.8]
+    assert list(rest.x) == [3.0]
+    hover = front.hovertext[0]
+    for text in ("base_e=32", "incr_e=32", "freq=2", "sr=0.125", "pct3x3=0.5", "bypass=none",
+                 "0.500 MB", "n=1"):
+        assert text in hover

@@ -1,0 +1,93 @@
+"""The shared data step: statistics over seeds, grouping by point, swept keys, selection."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+
+import pytest
+from figrecords import net, result, sweep
+
+from dse.figures import group_points, select_figures, stat, swept_keys, varying_keys
+
+
+def test_stat_is_mean_and_sample_sd() -> None:
+    s = stat([0.5, 0.7, None, 0.9])
+    assert s.n == 3
+    assert s.mean == pytest.approx(0.7)
+    assert s.sd == pytest.approx(statistics.stdev([0.5, 0.7, 0.9]))
+
+
+def test_stat_of_one_value_has_zero_spread_and_of_none_has_none() -> None:
+    assert (stat([0.4]).mean, stat([0.4]).sd, stat([0.4]).n) == (0.4, 0.0, 1)
+    assert (stat([]).mean, stat([None]).sd, stat([]).n) == (None, None, 0)
+
+
+def test_groups_count_complete_and_reused_results_only() -> None:
+    a = net(1, size_mb=2.0, sr=0.25)
+    results = [
+        result(a, {"sr": 0.25}, seed=0, top1=0.5, top5=0.9),
+        result(a, {"sr": 0.25}, seed=1, top1=0.7, top5=0.95, status="reused"),
+        result(a, {"sr": 0.25}, seed=2, status="failed"),
+        result(a, {"sr": 0.25}, seed=2, top1=0.1, top5=0.2, status="diverged"),
+    ]
+    (group,) = group_points(results, [a])
+    assert group.n == 2 and group.seeds == (0, 1)
+    assert group.top1.mean == pytest.approx(0.6)
+    assert group.top1.sd == pytest.approx(statistics.stdev([0.5, 0.7]))
+    assert group.top5.mean == pytest.approx(0.925)
+    assert group.statuses == {"complete": 1, "reused": 1, "failed": 1, "diverged": 1}
+
+
+def test_size_is_in_mebibytes_and_archs_may_be_a_mapping() -> None:
+    a = net(1, size_mb=4.75, sr=0.125)
+    (group,) = group_points([result(a, {"sr": 0.125}, top1=0.5)], {a.fingerprint: a})
+    assert group.size_mb == a.size_bytes / 2**20 == 4.75
+    assert group.arch["sr"] == 0.125
+
+
+def test_a_point_without_measurement_is_kept_with_no_scores() -> None:
+    a = net(1, size_mb=1.0, sr=0.5)
+    (group,) = group_points([result(a, {"sr": 0.5}, status="failed")], [a])
+    assert group.n == 0 and group.top1.mean is None and group.size_mb == 1.0
+
+
+def test_groups_follow_first_seen_order_of_points() -> None:
+    results, archs = sweep("sr", {0.75: [(0.5, 0.9)], 0.25: [(0.4, 0.8)]},
+                           sizes={0.75: 3.0, 0.25: 1.0})
+    assert [g.point for g in group_points(results, archs)] == [{"sr": 0.75}, {"sr": 0.25}]
+
+
+def test_swept_and_varying_keys() -> None:
+    a = net(1, size_mb=1.0)
+    results = [result(a, {"sr": 0.25, "bypass": "none"}), result(a, {"sr": 0.5, "bypass": "none"})]
+    assert swept_keys(results) == ["sr", "bypass"]
+    assert varying_keys(results) == ["sr"]
+
+
+@pytest.mark.parametrize(("points", "expected"), [
+    ([{"sr": 0.25}, {"sr": 0.75}], ["fig3a", "accuracy_vs_size"]),
+    ([{"pct3x3": 0.25}, {"pct3x3": 0.5}], ["fig3b", "accuracy_vs_size"]),
+    ([{"bypass": "none"}, {"bypass": "simple"}], ["table3", "accuracy_vs_size"]),
+    ([{}], ["accuracy_vs_size"]),
+    # A search over several keys at once reproduces no paper figure.
+    ([{"sr": 0.2, "pct3x3": 0.3, "bypass": "none"}, {"sr": 0.4, "pct3x3": 0.6, "bypass": "simple"}],
+     ["accuracy_vs_size"]),
+    # A key held at one value neither hides the varying key's figure nor gets its own.
+    ([{"sr": 0.25, "bypass": "none"}, {"sr": 0.5, "bypass": "none"}],
+     ["fig3a", "accuracy_vs_size"]),
+])
+def test_select_figures_from_swept_keys(points: list[dict], expected: list[str]) -> None:
+    a = net(1, size_mb=1.0)
+    chosen = select_figures([result(a, p, trial=i) for i, p in enumerate(points)])
+    assert [spec.name for spec in chosen] == expected
+
+
+def test_figures_package_imports_no_optuna_torch_or_sqlalchemy() -> None:
+    heavy = ["optuna", "torch", "sqlalchemy", "lightning", "pytorch_lightning", "plotly"]
+    code = ("import sys, json\nimport dse.figures\n"
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
