@@ -29,6 +29,7 @@ def _overrides(args: list[str]) -> list[str]:
 def _run(values: dict[str, Any]) -> int:
     """Convert, run the study, print the summary, write the report."""
     from dse.search import print_summary, run_config, run_study
+    from dse.store import redact_url
 
     try:
         cfg = run_config(values)
@@ -40,11 +41,13 @@ def _run(values: dict[str, Any]) -> int:
         return 130
     print_summary(report, cfg)
     if cfg.study.report:
-        try:
-            from dse.report import write_report
-        except ImportError:
-            return 0
+        from dse.dashboard import publish_to_dashboard
+        from dse.report import write_report
+
         write_report(cfg.storage_url, cfg.study_name, out_dir=cfg.output_dir())
+        publish_to_dashboard(cfg.storage_url, cfg.study_name)
+        print(f"dashboard: python -m dse.dashboard storage.url={redact_url(cfg.storage_url)}",
+              flush=True)
     return 0
 
 

@@ -88,6 +88,8 @@ def open_study(cfg: RunConfig, store: Store, *, create: bool = True) -> optuna.S
             study = optuna.create_study(study_name=cfg.study_name, storage=storage,
                                         sampler=sampler, pruner=pruner,
                                         directions=cfg.sweep.directions)
+            objectives = cfg.sweep.objectives if cfg.sweep.kind == "search" else ("accuracy",)
+            study.set_metric_names(["val_top1" if o == "accuracy" else o for o in objectives])
             study.set_user_attr("dse_definition_hash", digest)
             study.set_user_attr("dse_definition", definition)
             study.set_user_attr("sweep", cfg.sweep.name)
