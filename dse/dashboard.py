@@ -21,6 +21,7 @@ from dse.figures import compact, select_figures, study_summary, summary_markdown
 from dse.report import unknown_study
 from dse.store import open_store, redact_url
 from dse.store._urls import parse_url
+from dse.typed import from_mapping
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage
@@ -63,11 +64,7 @@ def dashboard_options(values: dict[str, Any]) -> DashboardOptions:
     Returns:
         The options.
     """
-    valid = set(DashboardOptions.__dataclass_fields__)
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise ValueError(f"unknown dashboard key(s) {unknown}; valid: {sorted(valid)}")
-    return DashboardOptions(**values)
+    return from_mapping(DashboardOptions, values, node="dashboard")
 
 
 def optuna_storage_url(storage_url: str) -> str:

@@ -31,6 +31,7 @@ from dse.figures import (
 )
 from dse.records import ArchRecord, ResultRecord
 from dse.store import open_store, redact_url, results_frame
+from dse.typed import from_mapping
 
 __all__ = ["ReportOptions", "main", "report_options", "unknown_study", "write_report"]
 
@@ -69,11 +70,7 @@ def report_options(values: dict[str, Any]) -> ReportOptions:
     Returns:
         The options.
     """
-    valid = set(ReportOptions.__dataclass_fields__)
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise ValueError(f"unknown report key(s) {unknown}; valid: {sorted(valid)}")
-    return ReportOptions(**values)
+    return from_mapping(ReportOptions, values, node="report")
 
 
 def unknown_study(study: str, studies: Sequence[str], storage_url: str) -> str:

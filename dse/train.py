@@ -11,7 +11,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pytorch_lightning as pl
@@ -22,6 +22,7 @@ from dse.data import DataModule
 from dse.expand import expand
 from dse.model import build_model
 from dse.spec import ArchSpec
+from dse.typed import from_mapping
 
 __all__ = ["TrainConfig", "TrainResult", "fit", "resolve_device", "train_config"]
 
@@ -84,11 +85,7 @@ class TrainConfig:
 
 def train_config(values: dict[str, Any]) -> TrainConfig:
     """TrainConfig from the `train` config group; unknown keys list the valid ones."""
-    valid = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise ValueError(f"unknown train key(s) {unknown}; valid: {sorted(valid)}")
-    return TrainConfig(**values)
+    return from_mapping(TrainConfig, values, node="train")
 
 
 @dataclass(frozen=True)

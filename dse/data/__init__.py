@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from dse.data._base import DataError, DataModule, InMemoryDataModule
 from dse.data._cifar import Cifar10Config, Cifar10DataModule
 from dse.data._digits import DigitsConfig, DigitsDataModule
 from dse.data._folder import ImageFolderConfig, build_image_folder
+from dse.typed import from_mapping
 
 __all__ = ["DATASETS", "DataError", "DataModule", "InMemoryDataModule", "build_data", "dataset_config"]
 
@@ -25,12 +25,7 @@ def dataset_config(values: dict[str, Any]) -> DigitsConfig | Cifar10Config | Ima
     name = values.get("name")
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
-    cls = DATASETS[name]
-    valid = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise ValueError(f"unknown dataset key(s) {unknown} for {name}; valid: {sorted(valid)}")
-    return cls(**values)  # type: ignore[no-any-return]
+    return from_mapping(DATASETS[name], values, node="dataset", where=f" for {name}")  # type: ignore[no-any-return]
 
 
 def build_data(values: dict[str, Any], *, input_size: int) -> DataModule:

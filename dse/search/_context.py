@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from dse.search._samplers import make_sampler
 from dse.spec import ArchSpec
 from dse.sweep import SweepSpec, stable_hash
 from dse.train import TrainConfig, train_config
+from dse.typed import from_mapping
 
 __all__ = ["RunConfig", "StudyConfig", "provenance", "run_config"]
 
@@ -109,15 +110,6 @@ class RunConfig:
         return self._data[input_size]
 
 
-def _typed(cls: type, prefix: str, values: dict[str, Any]) -> Any:
-    """Instantiate a config dataclass; unknown keys list the valid ones."""
-    valid = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise ValueError(f"unknown {prefix} key(s) {unknown}; valid: {sorted(valid)}")
-    return cls(**values)
-
-
 def run_config(values: dict[str, Any]) -> RunConfig:
     """Convert the composed, resolved config into typed objects, validating every part.
 
@@ -134,7 +126,7 @@ def run_config(values: dict[str, Any]) -> RunConfig:
         train=train_config(dict(values["train"])),
         sampler=dict(values["sampler"]),
         storage_url=str(values["storage"]["url"]),
-        study=_typed(StudyConfig, "study", dict(values["study"])),
+        study=from_mapping(StudyConfig, values["study"], node="study"),
         sweep=SweepSpec.from_dict(dict(values["sweep"])),
     )
     ArchSpec.from_dict(cfg.arch)
