@@ -29,6 +29,7 @@ __all__ = ["TrainConfig", "TrainResult", "fit", "resolve_device", "train_config"
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("linear", "cosine", "constant")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+PRECISIONS = ("32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true", "64")
 
 for _name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -63,7 +64,8 @@ class TrainConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"train.{key} must be an integer >= 1, got {value!r}")
-        choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "accelerator": ACCELERATORS}
+        choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "accelerator": ACCELERATORS,
+                   "precision": PRECISIONS}
         for key, valid in choices.items():
             if getattr(self, key) not in valid:
                 raise ValueError(
@@ -113,9 +115,18 @@ class TrainResult:
 
 
 def resolve_device(accelerator: str) -> str:
-    """Lightning accelerator name for a config value ('auto' -> gpu when CUDA is present)."""
+    """Lightning accelerator name for a config value ('auto' -> gpu when CUDA is present).
+
+    Raises ValueError when the asked-for device is not on this machine.
+    """
     if accelerator == "auto":
         return "gpu" if torch.cuda.is_available() else "cpu"
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ValueError(f"train.accelerator={accelerator} but no CUDA GPU is available here; "
+                         "use train.accelerator=auto or cpu")
+    if accelerator == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("train.accelerator=mps but MPS is not available here; "
+                         "use train.accelerator=auto or cpu")
     return "gpu" if accelerator == "cuda" else accelerator
 
 

@@ -86,6 +86,7 @@ def test_trains_on_tiny_image_folder(tmp_path: Path) -> None:
         ({"schedule": "step"}, "train.schedule must be one of linear, cosine, constant"),
         ({"threads": 0}, "train.threads must be null or an integer >= 1"),
         ({"lrr": 0.1}, "unknown train key(s) ['lrr']"),
+        ({"precision": "bf17"}, "train.precision must be one of 32-true, 32, 16-mixed"),
     ],
 )
 def test_bad_train_config(values: dict[str, object], needle: str) -> None:

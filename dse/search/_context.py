@@ -14,7 +14,7 @@ from dse.data import DataModule, build_data, dataset_config
 from dse.search._samplers import make_sampler
 from dse.spec import ArchSpec
 from dse.sweep import SweepSpec, stable_hash
-from dse.train import TrainConfig, train_config
+from dse.train import TrainConfig, resolve_device, train_config
 from dse.typed import from_mapping
 
 __all__ = ["RunConfig", "StudyConfig", "provenance", "run_config"]
@@ -130,6 +130,7 @@ def run_config(values: dict[str, Any]) -> RunConfig:
         sweep=SweepSpec.from_dict(dict(values["sweep"])),
     )
     ArchSpec.from_dict(cfg.arch)
+    resolve_device(cfg.train.accelerator)
     cfg.points_archs()
     if cfg.sweep.kind == "search":
         make_sampler(cfg.sampler)  # unknown names and options fail here, before any storage

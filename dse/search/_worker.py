@@ -116,6 +116,10 @@ def _claim_search_trial(cfg: RunConfig, study: optuna.Study) -> tuple[optuna.Tri
     trials = study.get_trials(deepcopy=False)
     counted = [t for t in trials if t.state != TrialState.FAIL]
     running = sum(t.state == TrialState.RUNNING for t in trials)
+    failed = len(trials) - len(counted)
+    if failed > cfg.sweep.n_trials * (cfg.study.max_retries + 1):
+        log.warning("stopping: %d trials failed (see the failed results for why)", failed)
+        return None, 0
     if len(counted) >= cfg.sweep.n_trials:
         return None, running
     return study.ask(), running

@@ -38,6 +38,7 @@ def test_pareto_with_each_sampler(tmp_path: Path, sampler: str) -> None:
         (("study.nokey=1",), "Could not override 'study.nokey'"),
         (("train.epochs=0",), "train.epochs must be an integer >= 1, got 0"),
         (("study.pruner=asha",), "study.pruner must be one of none, median, hyperband"),
+        (("train.accelerator=mps",), "train.accelerator=mps but MPS is not available here"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, overrides: tuple[str, ...],
