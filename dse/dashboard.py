@@ -19,8 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from dse.cli import compose, guard, to_plain
 from dse.figures import compact, select_figures, study_summary, summary_markdown
 from dse.report import unknown_study
-from dse.store import open_store, redact_url
-from dse.store._urls import parse_url
+from dse.store import driver_url, open_store, redact_url
 from dse.typed import from_mapping
 
 if TYPE_CHECKING:
@@ -67,16 +66,7 @@ def dashboard_options(values: dict[str, Any]) -> DashboardOptions:
     return from_mapping(DashboardOptions, values, node="dashboard")
 
 
-def optuna_storage_url(storage_url: str) -> str:
-    """The store's URL as Optuna and optuna-dashboard take it: the driver made explicit.
-
-    Args:
-        storage_url: sqlite:///file.db or postgresql://user:password@host:port/database.
-
-    Returns:
-        sqlite+pysqlite:///file.db or postgresql+psycopg://... (password included).
-    """
-    return parse_url(storage_url).render_as_string(hide_password=False)
+optuna_storage_url = driver_url  # the store's URL as optuna-dashboard takes it
 
 
 def _optuna_storage(storage_url: str) -> RDBStorage:

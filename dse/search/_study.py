@@ -19,8 +19,7 @@ from dse.search._objective import budget_violation
 from dse.search._progress import Progress, summary_rows, summary_table
 from dse.search._samplers import make_pruner, make_sampler
 from dse.search._worker import done_count, run_worker, stale_trial_recorder
-from dse.store import Store, open_store, redact_url
-from dse.store._urls import parse_url
+from dse.store import Store, driver_url, open_store, redact_url
 from dse.sweep import stable_hash
 
 __all__ = ["StudyReport", "open_study", "run_study"]
@@ -48,15 +47,15 @@ class StudyReport:
 
 def _optuna_storage(cfg: RunConfig, store: Store) -> optuna.storages.RDBStorage:
     """Optuna's storage on the same database, with heartbeats for crashed workers."""
-    url = parse_url(cfg.storage_url)
+    url = driver_url(cfg.storage_url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.get_backend_name() == "sqlite":
+    if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
     # Optuna creates its tables on first use; workers starting together would race on
     # PostgreSQL (CREATE TYPE ... already exists), so one process at a time does it.
     with store.lock("optuna:schema"):
         return optuna.storages.RDBStorage(
-            url.render_as_string(hide_password=False), engine_kwargs=kwargs,
+            url, engine_kwargs=kwargs,
             heartbeat_interval=cfg.study.heartbeat_s, grace_period=3 * cfg.study.heartbeat_s,
             heartbeat_stale_trial_callback=stale_trial_recorder(cfg, store),
         )

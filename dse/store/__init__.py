@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dse.store._frame import load_results, load_results_frame, results_frame
 from dse.store._repository import Store, open_store
-from dse.store._urls import SUPPORTED_DIALECTS, redact_url
+from dse.store._urls import SUPPORTED_DIALECTS, driver_url, redact_url
 
 __all__ = [
     "SUPPORTED_DIALECTS",
     "Store",
+    "driver_url",
     "load_results",
     "load_results_frame",
     "open_store",

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy.engine import URL, make_url
 
-__all__ = ["SUPPORTED_DIALECTS", "one_line", "parse_url", "redact_url", "secrets_of"]
+__all__ = ["SUPPORTED_DIALECTS", "driver_url", "one_line", "parse_url", "redact_url", "secrets_of"]
 
 # dialect -> the one driver the store uses with it: the stdlib sqlite3, and psycopg 3.
 _DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
@@ -111,3 +111,15 @@ def parse_url(url: str) -> URL:
             f"sqlite:///relative/path.db or sqlite:////absolute/path.db"
         )
     return parsed.set(drivername=f"{dialect}+{_DRIVERS[dialect]}")
+
+
+def driver_url(url: str) -> str:
+    """The URL with the store's driver made explicit, as Optuna and optuna-dashboard take it.
+
+    Args:
+        url: sqlite:///file.db or postgresql://user:password@host:port/database.
+
+    Returns:
+        sqlite+pysqlite:///file.db or postgresql+psycopg://... (password included: never print it).
+    """
+    return parse_url(url).render_as_string(hide_password=False)
