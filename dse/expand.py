@@ -56,6 +56,7 @@ class NetSpec:
     num_classes: int
     dropout: float
     batch_norm: bool
+    final_relu: bool = True
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict of the expanded network."""
@@ -142,6 +143,7 @@ def expand(arch: ArchSpec) -> NetSpec:
         num_classes=arch.num_classes,
         dropout=arch.dropout,
         batch_norm=arch.batch_norm,
+        final_relu=arch.final_relu,
     )
 
 

@@ -62,7 +62,11 @@ class Fire(nn.Module):
 
 
 class SqueezeNet(nn.Module):
-    """conv1 -> Fire modules with max-pools -> dropout -> conv10 -> ReLU -> global avg-pool."""
+    """conv1 -> Fire modules with max-pools -> dropout -> conv10 -> ReLU -> global avg-pool.
+
+    The ReLU after conv10 is the paper's; `final_relu=False` drops it (on 10 classes a class
+    whose score is negative for every image gets no gradient and never recovers).
+    """
 
     def __init__(self, net: NetSpec) -> None:
         """Build every layer of `net` and apply the paper's initialisation."""
@@ -84,7 +88,7 @@ class SqueezeNet(nn.Module):
         self.classifier = nn.Sequential(
             nn.Dropout(p=net.dropout),
             self.final_conv,
-            nn.ReLU(inplace=True),
+            nn.ReLU(inplace=True) if net.final_relu else nn.Identity(),
             nn.AdaptiveAvgPool2d(1),
         )
         self._init_weights()

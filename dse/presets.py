@@ -14,22 +14,24 @@ PRESETS: dict[str, dict[str, Any]] = {
         "base_e": 128, "incr_e": 128, "freq": 2, "sr": 0.125, "pct3x3": 0.5,
         "bypass": "none", "num_classes": 1000, "in_channels": 3, "input_size": 227,
         "stem": "paper", "stem_channels": 96, "pool_after": ["conv1", "fire4", "fire8"],
-        "dropout": 0.5, "batch_norm": False,
+        "dropout": 0.5, "batch_norm": False, "final_relu": True,
     },
     # SqueezeNet 1.1 (official repo): 64 3x3/2 stem, pools after conv1, fire3, fire5.
     "squeezenet1_1": {
         "base_e": 128, "incr_e": 128, "freq": 2, "sr": 0.125, "pct3x3": 0.5,
         "bypass": "none", "num_classes": 1000, "in_channels": 3, "input_size": 227,
         "stem": "v1_1", "stem_channels": 64, "pool_after": ["conv1", "fire3", "fire5"],
-        "dropout": 0.5, "batch_norm": False,
+        "dropout": 0.5, "batch_norm": False, "final_relu": True,
     },
     # The SqueezeNet shape at a quarter of the widths, with batch norm and a 3x3/1 stem, so that
     # it trains on 16x16 digits in seconds on a 2-core CPU. Same SR and pct3x3 as the paper.
+    # No ReLU after conv10: on 10 classes, classes whose score starts negative for every image
+    # get no gradient; with it, bypass variants stalled near chance on digits.
     "cpu_proxy": {
         "base_e": 32, "incr_e": 32, "freq": 2, "sr": 0.125, "pct3x3": 0.5,
         "bypass": "none", "num_classes": 10, "in_channels": 1, "input_size": 16,
         "stem": "small", "stem_channels": 24, "pool_after": ["conv1", "fire4", "fire8"],
-        "dropout": 0.5, "batch_norm": True,
+        "dropout": 0.5, "batch_norm": True, "final_relu": False,
     },
 }
 

@@ -107,6 +107,7 @@ class ArchSpec:
     pool_after: tuple[str, ...] = ("conv1", "fire4", "fire8")  # 3x3/2 max-pool follows these
     dropout: float = 0.5  # dropout probability before conv10
     batch_norm: bool = False  # off in the paper; speeds up training on small data
+    final_relu: bool = True  # ReLU on conv10's output, as the paper; see the cpu_proxy preset
 
     def __post_init__(self) -> None:
         """Validate the macroarchitecture fields (the input-size check lives in expand)."""
@@ -135,10 +136,11 @@ class ArchSpec:
         object.__setattr__(self, "pool_after", pool_after)
         _require_real("dropout", self.dropout)
         _require(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout!r}")
-        _require(
-            isinstance(self.batch_norm, bool),
-            f"batch_norm must be true or false, got {self.batch_norm!r}",
-        )
+        for key in ("batch_norm", "final_relu"):
+            _require(
+                isinstance(getattr(self, key), bool),
+                f"{key} must be true or false, got {getattr(self, key)!r}",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Flat dict of every field (metaparameters inlined), as the config spells them."""
