@@ -104,3 +104,14 @@ def test_odd_specs() -> None:
         {"bypass": "complex", "freq": 1}, {"sr": 1.0, "bypass": "simple"},
     ):
         check_model_matches_accounting(preset("cpu_proxy", **overrides))
+
+
+def test_final_relu_is_the_papers_and_optional() -> None:
+    x = torch.randn(4, 1, 16, 16)
+    with_relu = build_model(expand(preset("cpu_proxy", final_relu=True))).eval()
+    without = build_model(expand(preset("cpu_proxy", final_relu=False))).eval()
+    with torch.no_grad():
+        assert (with_relu(x) >= 0).all()
+        assert (without(x) < 0).any()
+    assert expand(preset("squeezenet1_0")).final_relu
+    check_model_matches_accounting(preset("cpu_proxy", final_relu=False, bypass="simple"))
