@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -50,7 +51,7 @@ class TrainConfig:
     momentum: float = 0.9  # SGD only
     weight_decay: float = 2e-4
     schedule: str = "linear"  # linear (decay to 0, as the paper) | cosine | constant
-    warmup_epochs: int = 0  # linear warm-up from lr/10 before the schedule
+    warmup_epochs: int = 0  # linear warm-up from lr/10; capped at half of a shorter run
     label_smoothing: float = 0.0
     accelerator: str = "auto"  # auto picks a GPU when present
     threads: int | None = None  # torch CPU threads; null = all cores (divided among workers)
@@ -77,10 +78,9 @@ class TrainConfig:
                 raise ValueError(f"train.{key} must be a finite number >= 0, got {value!r}")
         if self.lr <= 0:
             raise ValueError(f"train.lr must be > 0, got {self.lr!r}")
-        if not 0 <= self.warmup_epochs < self.epochs:
-            raise ValueError(
-                f"train.warmup_epochs must be in [0, epochs), got {self.warmup_epochs!r}"
-            )
+        warmup = self.warmup_epochs
+        if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
+            raise ValueError(f"train.warmup_epochs must be an integer >= 0, got {warmup!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ValueError(f"train.threads must be null or an integer >= 1, got {self.threads!r}")
 
@@ -207,21 +207,27 @@ class Classifier(pl.LightningModule):
             )
         else:
             opt = torch.optim.AdamW(self.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        total = max(1, cfg.epochs * self.steps_per_epoch)
-        warm = cfg.warmup_epochs * self.steps_per_epoch
-
-        def factor(step: int) -> float:
-            if step < warm:
-                return 0.1 + 0.9 * step / warm
-            progress = (step - warm) / max(1, total - warm)
-            if cfg.schedule == "linear":
-                return max(0.0, 1.0 - progress)
-            if cfg.schedule == "cosine":
-                return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-            return 1.0
-
+        factor = functools.partial(lr_factor, cfg, self.steps_per_epoch)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def lr_factor(cfg: TrainConfig, steps_per_epoch: int, step: int) -> float:
+    """Learning-rate multiplier at optimiser step `step`: warm-up, then the schedule.
+
+    The warm-up rises linearly from 0.1 to 1 over `warmup_epochs`, capped at half the run so a
+    short run (a 1-epoch smoke test) still follows its schedule.
+    """
+    total = max(1, cfg.epochs * steps_per_epoch)
+    warm = min(cfg.warmup_epochs, cfg.epochs // 2) * steps_per_epoch
+    if step < warm:
+        return 0.1 + 0.9 * step / warm
+    progress = (step - warm) / max(1, total - warm)
+    if cfg.schedule == "linear":
+        return max(0.0, 1.0 - progress)
+    if cfg.schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return 1.0
 
 
 @torch.inference_mode()

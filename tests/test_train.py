@@ -9,7 +9,7 @@ from realdata import write_cifar_pickles, write_image_folder
 
 from dse.data import build_data
 from dse.presets import preset
-from dse.train import TrainConfig, fit, train_config
+from dse.train import TrainConfig, fit, lr_factor, train_config
 
 FAST = TrainConfig(epochs=6, batch_size=128, lr=0.08, threads=2)
 
@@ -87,9 +87,27 @@ def test_trains_on_tiny_image_folder(tmp_path: Path) -> None:
         ({"threads": 0}, "train.threads must be null or an integer >= 1"),
         ({"lrr": 0.1}, "unknown train key(s) ['lrr']"),
         ({"precision": "bf17"}, "train.precision must be one of 32-true, 32, 16-mixed"),
+        ({"warmup_epochs": -1}, "train.warmup_epochs must be an integer >= 0, got -1"),
     ],
 )
 def test_bad_train_config(values: dict[str, object], needle: str) -> None:
     with pytest.raises(ValueError) as info:
         train_config(values)
     assert needle in str(info.value)
+
+
+def test_warm_up_rises_then_the_linear_schedule_decays() -> None:
+    cfg = TrainConfig(epochs=10, warmup_epochs=2, schedule="linear")
+    factors = [lr_factor(cfg, 5, step) for step in range(50)]
+    assert factors[0] == pytest.approx(0.1)
+    assert factors[:10] == sorted(factors[:10])  # rises over 2 epochs of 5 steps
+    assert factors[10] == pytest.approx(1.0)
+    assert factors[10:] == sorted(factors[10:], reverse=True)
+    assert factors[-1] == pytest.approx(1 / 40)  # linear to 0 over the 40 steps after warm-up
+
+
+def test_warm_up_longer_than_a_short_run_is_capped_at_half() -> None:
+    one_epoch = TrainConfig(epochs=1, warmup_epochs=2)
+    assert lr_factor(one_epoch, 5, 0) == pytest.approx(1.0)  # no room for warm-up
+    three = TrainConfig(epochs=3, warmup_epochs=5)
+    assert [round(lr_factor(three, 2, s), 2) for s in range(3)] == [0.1, 0.55, 1.0]
