@@ -16,8 +16,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import math
 import os
 import random
 import statistics
@@ -39,7 +39,7 @@ from dse.expand import expand
 from dse.model import build_model
 from dse.presets import preset
 from dse.spec import ArchSpec
-from dse.train import TrainConfig, evaluate, fit, train_config
+from dse.train import TrainConfig, evaluate, fit, lr_factor, train_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_YAML = ROOT / "conf" / "train" / "cpu_proxy.yaml"
@@ -97,25 +97,6 @@ def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _lr_factor(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:
-    """Per-step LR multiplier: warm-up, then linear/cosine/constant (as dse.train)."""
-    total = max(1, cfg.epochs * steps_per_epoch)
-    warm = cfg.warmup_epochs * steps_per_epoch
-
-    def factor(step: int) -> float:
-        """LR multiplier at optimiser step `step`."""
-        if step < warm:
-            return 0.1 + 0.9 * step / warm
-        progress = (step - warm) / max(1, total - warm)
-        if cfg.schedule == "linear":
-            return max(0.0, 1.0 - progress)
-        if cfg.schedule == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-        return 1.0
-
-    return factor
-
-
 def plain_fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int) -> PlainResult:
     """Train like dse.train.fit (CPU, SGD/AdamW, per-step schedule) with a bare PyTorch loop."""
     start = time.perf_counter()
@@ -125,19 +106,23 @@ def plain_fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int) 
     data.configure(batch_size=cfg.batch_size, seed=seed, device="cpu")
     _seed_all(seed)
     model = build_model(expand(arch))
+    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model.to(memory_format=layout)
     train_batches, val_batches = data.train_dataloader(), data.val_dataloader()
     if cfg.optimizer == "sgd":
         opt: torch.optim.Optimizer = torch.optim.SGD(
             model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_factor(cfg, len(train_batches)))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, functools.partial(lr_factor, cfg, len(train_batches)))
     seen, train_time, diverged = 0, 0.0, False
     for _ in range(cfg.epochs):
         t0 = time.perf_counter()
         model.train()
         losses = []
         for images, labels in train_batches:
+            images = images.contiguous(memory_format=layout)
             loss = F.cross_entropy(model(images), labels, label_smoothing=cfg.label_smoothing)
             if not torch.isfinite(loss):
                 diverged = True

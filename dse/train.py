@@ -57,6 +57,7 @@ class TrainConfig:
     threads: int | None = None  # torch CPU threads; null = all cores (divided among workers)
     deterministic: bool = True  # deterministic algorithms: equal seeds give equal metrics
     precision: str = "32-true"  # Lightning precision, e.g. bf16-mixed on a GPU
+    channels_last: bool = True  # NHWC memory layout: faster convolutions on CPU and tensor cores
     progress: bool | None = None  # progress bar; null = when interactive and not under CI
 
     def __post_init__(self) -> None:
@@ -156,13 +157,14 @@ class Classifier(pl.LightningModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits."""
+        if self.cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         return self.model(x)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor | None:
         """Cross-entropy step; a non-finite loss stops training as diverged."""
         images, labels = batch
-        loss = F.cross_entropy(self.model(images), labels,
-                               label_smoothing=self.cfg.label_smoothing)
+        loss = F.cross_entropy(self(images), labels, label_smoothing=self.cfg.label_smoothing)
         if not torch.isfinite(loss):
             self.diverged = True
             self.trainer.should_stop = True
@@ -185,7 +187,7 @@ class Classifier(pl.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
         """Count top-1 hits."""
         images, labels = batch
-        top1, top5 = _topk_correct(self.model(images), labels)
+        top1, top5 = _topk_correct(self(images), labels)
         self._val[0] += top1
         self._val[1] += top5
         self._val[2] += len(labels)
@@ -293,6 +295,8 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
     data.configure(batch_size=cfg.batch_size, seed=seed, device=device)
     pl.seed_everything(seed, workers=True, verbose=False)
     model = build_model(expand(arch))
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)
     steps = len(data.train_dataloader())
     module = Classifier(model, cfg, steps_per_epoch=steps)
     trainer = pl.Trainer(
@@ -310,10 +314,10 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
         ("val_top1", "val_top5", "test_top1", "test_top5")
     )
     if status != "diverged":
-        model.to(device)
-        metrics["val_top1"], metrics["val_top5"] = evaluate(model, data.eval_batches("val"), device)
+        module.to(device)
+        metrics["val_top1"], metrics["val_top5"] = evaluate(module, data.eval_batches("val"), device)
         metrics["test_top1"], metrics["test_top5"] = evaluate(
-            model, data.eval_batches("test"), device)
+            module, data.eval_batches("test"), device)
     return TrainResult(
         status=status, seed=seed, device=str(device) if device.type != "cuda"
         else torch.cuda.get_device_name(device), threads=threads,

@@ -34,14 +34,16 @@ def test_cpu_proxy_learns_digits(digits) -> None:  # type: ignore[no-untyped-def
 
 
 @pytest.mark.slow
-def test_equal_seeds_give_equal_metrics(digits) -> None:  # type: ignore[no-untyped-def]
-    cfg = TrainConfig(epochs=2, batch_size=64, threads=2)
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_equal_seeds_give_equal_metrics(digits, channels_last: bool) -> None:  # type: ignore[no-untyped-def]
+    cfg = TrainConfig(epochs=2, batch_size=64, threads=2, channels_last=channels_last)
     a = fit(preset("cpu_proxy", bypass="complex"), digits, cfg, seed=7)
     b = fit(preset("cpu_proxy", bypass="complex"), digits, cfg, seed=7)
     c = fit(preset("cpu_proxy", bypass="complex"), digits, cfg, seed=8)
     assert (a.val_top1, a.test_top1, a.train_loss, a.history) == \
         (b.val_top1, b.test_top1, b.train_loss, b.history)
     assert a.train_loss != c.train_loss
+    assert a.test_top1 is not None and a.test_top1 > 0.2  # chance is 0.1
 
 
 def test_absurd_learning_rate_reports_diverged(digits) -> None:  # type: ignore[no-untyped-def]
