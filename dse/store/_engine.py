@@ -6,6 +6,7 @@ open_store is where user configuration meets the database.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 
+from dse.store._lock import named_lock
 from dse.store._tables import Base
 from dse.store._urls import one_line, parse_url, redact_url, secrets_of
 
@@ -168,8 +170,13 @@ def connect(url: str) -> Engine:
         engine = _sqlite_engine(parsed) if sqlite else _postgresql_engine(parsed)
     except Exception as exc:  # SQLAlchemy's message may quote the URL
         raise ValueError(f"cannot open {shown}: {_reason(exc, secrets)}") from None
+    # SQLite: processes opening one fresh file at once take turns (switching it to WAL and
+    # creating tables can fail with "database is locked" when they race); PostgreSQL
+    # serialises table creation with an advisory lock inside _create_tables.
+    guard = named_lock(engine, "store:schema") if sqlite else contextlib.nullcontext()
     try:
-        _check(engine, shown, secrets)
+        with guard:
+            _check(engine, shown, secrets)
     except BaseException:
         engine.dispose()
         raise

@@ -40,6 +40,14 @@ def save_arch(barrier: Barrier, url: str, arch: ArchRecord, repeats: int) -> Non
             store.save_arch(arch)
 
 
+def open_fresh_files(barrier: Barrier, folder: str, rounds: int) -> None:
+    """Open `rounds` new SQLite files, each at the same moment as every other worker."""
+    for i in range(rounds):
+        barrier.wait()
+        with open_store(f"sqlite:///{folder}/fresh-{i}.db") as store:
+            assert store.studies() == []
+
+
 def save_results(barrier: Barrier, url: str, arch: ArchRecord, worker: int, count: int) -> None:
     """Open the store and save `count` results numbered after `worker`."""
     barrier.wait()
