@@ -41,16 +41,30 @@ def trials(url: str, study: str) -> list[optuna.trial.FrozenTrial]:
         return []
 
 
+def owner(proc: subprocess.Popen[str]) -> str:
+    """The `worker` user attr that `proc` sets on the trials it takes."""
+    return f"{socket.gethostname()}:{proc.pid}"
+
+
+def owned(url: str, study: str, proc: subprocess.Popen[str], state: str) -> list[int]:
+    """Numbers of the trials taken by `proc` that are now in `state` (e.g. FAIL)."""
+    return [t.number for t in trials(url, study)
+            if t.state.name == state and t.user_attrs.get("worker") == owner(proc)]
+
+
 def wait_for_running_trial(url: str, study: str, proc: subprocess.Popen[str], *,
-                           timeout: float = 120) -> optuna.trial.FrozenTrial:
-    """Wait until `proc` is in the middle of a trial (after its first epoch started)."""
-    owner = f"{socket.gethostname()}:{proc.pid}"
+                           timeout: float = 120) -> None:
+    """Wait until `proc` is in the middle of a trial (its trials must last seconds).
+
+    The trial seen running may end before a signal sent next arrives: find the trial the
+    signal hit afterwards, with `owned`.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for trial in trials(url, study):
-            if trial.state.name == "RUNNING" and trial.user_attrs.get("worker") == owner:
-                time.sleep(1.0)  # let it get into training
-                return trial
+            if trial.state.name == "RUNNING" and trial.user_attrs.get("worker") == owner(proc):
+                time.sleep(0.5)  # let it get into training
+                return
         if proc.poll() is not None:
             raise AssertionError(f"worker exited with {proc.returncode} before running a trial")
         time.sleep(0.2)
