@@ -209,19 +209,36 @@ def run_worker(cfg: RunConfig, store: Store, study: optuna.Study, progress: Prog
     ran = 0
     lock_name = f"study:{cfg.study_name}"
     while True:
-        with store.lock(lock_name):
-            optuna.storages.fail_stale_trials(study)
-            if cfg.sweep.kind == "grid":
-                trial, running = _claim_grid_trial(cfg, store, study)
-            else:
-                trial, running = _claim_search_trial(cfg, study)
+        trial = None
+        try:
+            with store.lock(lock_name):
+                optuna.storages.fail_stale_trials(study)
+                if cfg.sweep.kind == "grid":
+                    trial, running = _claim_grid_trial(cfg, store, study)
+                else:
+                    trial, running = _claim_search_trial(cfg, study)
+                if trial is not None:
+                    study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
+                    trial.set_user_attr("worker", WORKER)
+            if trial is None:
+                if running == 0:
+                    return ran
+                time.sleep(min(2.0, cfg.study.heartbeat_s))  # others are running: wait for them
+                continue
+            _run_trial(cfg, store, study, trial, progress, threads)
+        except (KeyboardInterrupt, SystemExit):
             if trial is not None:
-                study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
-                trial.set_user_attr("worker", WORKER)
-        if trial is None:
-            if running == 0:
-                return ran
-            time.sleep(min(2.0, cfg.study.heartbeat_s))  # others are running: wait for them
-            continue
-        _run_trial(cfg, store, study, trial, progress, threads)
+                _fail_if_running(study, trial)
+            raise
         ran += 1
+
+
+def _fail_if_running(study: optuna.Study, trial: optuna.Trial) -> None:
+    """Fail a trial that a stop (Ctrl-C) hit after it was taken but before its run began.
+
+    A stop inside the run is recorded there (reason `interrupted`); this covers the moments
+    around it, such as a sampler choosing the point, so no trial is left RUNNING.
+    """
+    frozen = study._storage.get_trial(trial._trial_id)  # type: ignore[attr-defined]
+    if frozen.state == TrialState.RUNNING:
+        study.tell(trial, state=TrialState.FAIL)

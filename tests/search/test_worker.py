@@ -1,0 +1,40 @@
+"""One worker in this process: a stop at any moment leaves no trial RUNNING."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from studyrun import TINY
+
+from dse.cli import compose, to_plain
+from dse.search import run_config
+from dse.search._progress import Progress
+from dse.search._study import open_study
+from dse.search._worker import run_worker
+from dse.store import open_store
+
+
+class CtrlCWhileSampling(optuna.samplers.RandomSampler):
+    """A sampler where the user presses Ctrl-C while it chooses a value (a slow GP, say)."""
+
+    def sample_independent(self, *args: Any, **kwargs: Any) -> Any:
+        """Raise what Python raises on SIGINT."""
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_after_a_trial_is_taken_but_before_it_runs_fails_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", "+sweep=pareto",
+                                                 "sweep.n_trials=3"])))
+    with open_store(url) as store:
+        study = open_study(cfg, store)
+        assert study is not None
+        study.sampler = CtrlCWhileSampling()
+        with pytest.raises(KeyboardInterrupt):
+            run_worker(cfg, store, study, Progress(3), threads=1)
+        states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [TrialState.FAIL]  # taken, then failed: not left RUNNING
