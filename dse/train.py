@@ -19,6 +19,7 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 
+from dse import interrupt
 from dse.data import DataModule
 from dse.expand import expand
 from dse.model import build_model
@@ -171,6 +172,7 @@ class Classifier(pl.LightningModule):
             return None
         self.seen += len(labels)
         self._epoch_losses.append(loss.detach())
+        interrupt.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed stops here
         return loss
 
     def on_train_epoch_start(self) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
+from ctrlc import CtrlCWhenCollected
 from realdata import write_cifar_pickles, write_image_folder
 
+from dse import interrupt
 from dse.data import build_data
 from dse.presets import preset
 from dse.train import TrainConfig, fit, lr_factor, train_config
@@ -44,6 +49,22 @@ def test_equal_seeds_give_equal_metrics(digits, channels_last: bool) -> None:  #
         (b.val_top1, b.test_top1, b.train_loss, b.history)
     assert a.train_loss != c.train_loss
     assert a.test_top1 is not None and a.test_top1 > 0.2  # chance is 0.1
+
+
+class CtrlCInGarbageCollection(pl.Callback):
+    """At the 3rd training step, Ctrl-C arrives while a finalizer runs: Python ignores it."""
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: object) -> None:
+        """Deliver SIGINT inside a finalizer."""
+        if trainer.global_step == 3:
+            CtrlCWhenCollected()
+
+
+def test_a_swallowed_ctrl_c_still_stops_training(digits) -> None:  # type: ignore[no-untyped-def]
+    with interrupt.guard(), pytest.raises(KeyboardInterrupt):
+        fit(preset("cpu_proxy"), digits, replace(FAST, epochs=3), seed=0,
+            callbacks=[CtrlCInGarbageCollection()])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_absurd_learning_rate_reports_diverged(digits) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from dse import interrupt
 from dse.data import DataError
 from dse.records import ResultRecord
 from dse.search._context import RunConfig
@@ -206,11 +207,19 @@ def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study, trial: optuna.
 def run_worker(cfg: RunConfig, store: Store, study: optuna.Study, progress: Progress, *,
                threads: int | None) -> int:
     """Run trials until the sweep is complete; return how many this worker ran."""
+    with interrupt.guard():
+        return _take_trials(cfg, store, study, progress, threads=threads)
+
+
+def _take_trials(cfg: RunConfig, store: Store, study: optuna.Study, progress: Progress, *,
+                 threads: int | None) -> int:
+    """The loop of run_worker: take a trial under the lock, run it, until none is left."""
     ran = 0
     lock_name = f"study:{cfg.study_name}"
     while True:
         trial = None
         try:
+            interrupt.check()  # a Ctrl-C swallowed during the last trial stops here
             with store.lock(lock_name):
                 optuna.storages.fail_stale_trials(study)
                 if cfg.sweep.kind == "grid":

@@ -7,6 +7,7 @@ from typing import Any
 
 import optuna
 import pytest
+from ctrlc import CtrlCWhenCollected
 from optuna.trial import TrialState
 from studyrun import TINY
 
@@ -26,15 +27,38 @@ class CtrlCWhileSampling(optuna.samplers.RandomSampler):
         raise KeyboardInterrupt
 
 
-def test_ctrl_c_after_a_trial_is_taken_but_before_it_runs_fails_it(tmp_path: Path) -> None:
+class SwallowedCtrlCWhileSampling(optuna.samplers.RandomSampler):
+    """Ctrl-C arrives while the sampler works, inside a finalizer: Python ignores it."""
+
+    def sample_independent(self, *args: Any, **kwargs: Any) -> Any:
+        """Sample at random, after a Ctrl-C that Python swallows."""
+        CtrlCWhenCollected()
+        return super().sample_independent(*args, **kwargs)
+
+
+def _interrupted_search(tmp_path: Path, sampler: optuna.samplers.BaseSampler
+                        ) -> tuple[list[TrialState], list[str | None]]:
+    """Run one worker of a 3-trial search with `sampler`; return trial states, failure reasons."""
     url = f"sqlite:///{tmp_path}/s.db"
     cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", "+sweep=pareto",
                                                  "sweep.n_trials=3"])))
     with open_store(url) as store:
         study = open_study(cfg, store)
         assert study is not None
-        study.sampler = CtrlCWhileSampling()
+        study.sampler = sampler
         with pytest.raises(KeyboardInterrupt):
             run_worker(cfg, store, study, Progress(3), threads=1)
         states = [t.state for t in study.get_trials(deepcopy=False)]
+        reasons = [r.reason for r in store.results(cfg.study_name)]
+    return states, reasons
+
+
+def test_ctrl_c_after_a_trial_is_taken_but_before_it_runs_fails_it(tmp_path: Path) -> None:
+    states, _ = _interrupted_search(tmp_path, CtrlCWhileSampling())
     assert states == [TrialState.FAIL]  # taken, then failed: not left RUNNING
+
+
+def test_a_swallowed_ctrl_c_stops_the_worker_at_the_next_training_step(tmp_path: Path) -> None:
+    states, reasons = _interrupted_search(tmp_path, SwallowedCtrlCWhileSampling())
+    assert states == [TrialState.FAIL]  # the first trial stopped; no other was taken
+    assert reasons == ["interrupted"]

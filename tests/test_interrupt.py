@@ -1,0 +1,26 @@
+"""Ctrl-C is never lost, even when Python swallows its KeyboardInterrupt."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from ctrlc import CtrlCWhenCollected
+
+from dse import interrupt
+
+
+def test_a_ctrl_c_swallowed_by_a_finalizer_is_still_seen() -> None:
+    with interrupt.guard():
+        CtrlCWhenCollected()  # collected at once: Python ignores the KeyboardInterrupt
+        assert interrupt.requested()
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.check()
+    assert not interrupt.requested()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_without_a_ctrl_c_check_does_nothing() -> None:
+    with interrupt.guard():
+        interrupt.check()
+    interrupt.check()
