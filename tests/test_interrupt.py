@@ -10,6 +10,7 @@ from ctrlc import CtrlCWhenCollected
 from dse import interrupt
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # on purpose
 def test_a_ctrl_c_swallowed_by_a_finalizer_is_still_seen() -> None:
     with interrupt.guard():
         CtrlCWhenCollected()  # collected at once: Python ignores the KeyboardInterrupt

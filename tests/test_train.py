@@ -60,6 +60,7 @@ class CtrlCInGarbageCollection(pl.Callback):
             CtrlCWhenCollected()
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # on purpose
 def test_a_swallowed_ctrl_c_still_stops_training(digits) -> None:  # type: ignore[no-untyped-def]
     with interrupt.guard(), pytest.raises(KeyboardInterrupt):
         fit(preset("cpu_proxy"), digits, replace(FAST, epochs=3), seed=0,

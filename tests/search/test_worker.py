@@ -58,6 +58,7 @@ def test_ctrl_c_after_a_trial_is_taken_but_before_it_runs_fails_it(tmp_path: Pat
     assert states == [TrialState.FAIL]  # taken, then failed: not left RUNNING
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # on purpose
 def test_a_swallowed_ctrl_c_stops_the_worker_at_the_next_training_step(tmp_path: Path) -> None:
     states, reasons = _interrupted_search(tmp_path, SwallowedCtrlCWhileSampling())
     assert states == [TrialState.FAIL]  # the first trial stopped; no other was taken
