@@ -107,9 +107,7 @@ def _hover(point: ParetoPoint) -> str:
     g = point.group
     lines = [" ".join(f"{k}={v}" for k, v in g.hover().items()),
              f"size {point.size_mb:.3f} MB", f"n={g.n} seed(s)"]
-    for name, s in (("top-1", g.top1), ("top-5", g.top5)):
-        if s.mean is not None:
-            lines.append(f"test {name} {100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}")
+    lines += g.accuracy_lines()
     if point.on_front:
         lines.append("on the Pareto front")
     return "<br>".join(lines)

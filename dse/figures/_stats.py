@@ -65,6 +65,11 @@ class PointGroup:
         values = {k: self.arch[k] for k in ARCH_KEYS if k in self.arch}
         return values or dict(self.point)
 
+    def accuracy_lines(self) -> list[str]:
+        """Hover lines of the measured test accuracies, e.g. 'test top-1 95.3% ± 0.7'."""
+        return [f"test {name} {100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}"
+                for name, s in (("top-1", self.top1), ("top-5", self.top5)) if s.mean is not None]
+
 
 def arch_map(archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> dict[str, ArchRecord]:
     """fingerprint -> network, from a mapping (as Store.archs returns) or a list of records."""

@@ -110,9 +110,7 @@ def _hover(info: SweepInfo, point: SweepPoint) -> str:
     """Hover text of one point of this study."""
     g = point.group
     parts = [f"{info.key}={point.value:g}", f"n={g.n} seed(s)", f"size {_size(g.size_mb)}"]
-    for name, s in (("top-1", g.top1), ("top-5", g.top5)):
-        if s.mean is not None:
-            parts.append(f"test {name} {100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}")
+    parts += g.accuracy_lines()
     parts += [f"{k}={v}" for k, v in g.hover().items() if k != info.key]
     return "<br>".join(parts)
 
