@@ -52,6 +52,14 @@ def test_a_point_without_measurement_is_kept_with_no_scores() -> None:
     a = net(1, size_mb=1.0, sr=0.5)
     (group,) = group_points([result(a, {"sr": 0.5}, status="failed")], [a])
     assert group.n == 0 and group.top1.mean is None and group.size_mb == 1.0
+    assert group.accuracy_lines() == []
+
+
+def test_accuracy_lines_are_percent_mean_and_sd() -> None:
+    a = net(1, size_mb=1.0, sr=0.5)
+    (group,) = group_points([result(a, {"sr": 0.5}, seed=0, top1=0.5, top5=0.9),
+                             result(a, {"sr": 0.5}, seed=1, top1=0.7, top5=0.9)], [a])
+    assert group.accuracy_lines() == ["test top-1 60.0% ± 14.1", "test top-5 90.0% ± 0.0"]
 
 
 def test_groups_follow_first_seen_order_of_points() -> None:
