@@ -6,7 +6,9 @@ training outcome of one trial. Both are plain frozen dataclasses: no ORM, no tor
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +17,8 @@ from dse.complexity import count
 from dse.expand import expand, fingerprint
 from dse.spec import ArchSpec
 
-__all__ = ["REUSABLE_STATUSES", "RESULT_STATUSES", "ArchRecord", "ResultRecord", "arch_record"]
+__all__ = ["FINAL_STATUSES", "REUSABLE_STATUSES", "RESULT_STATUSES", "ArchRecord", "ResultRecord",
+           "arch_record", "counted_results", "result_item"]
 
 RESULT_STATUSES = ("complete", "diverged", "failed", "rejected", "reused", "pruned")
 # Outcomes that a trial may take over instead of training the same network again: they are
@@ -111,3 +114,30 @@ def arch_record(arch: ArchSpec) -> ArchRecord:
         macs=totals.macs,
         activations=totals.activations,
     )
+
+
+# Results that end a (point, seed) for good; a failed one is retried (up to study.max_retries).
+FINAL_STATUSES = ("complete", "diverged", "reused", "rejected", "pruned")
+
+
+def result_item(result: ResultRecord) -> tuple[str, str, int]:
+    """The (study, point, seed) a result belongs to; the point as canonical JSON text."""
+    return result.study, json.dumps(result.point, sort_keys=True, separators=(",", ":")), result.seed
+
+
+def counted_results(results: Iterable[ResultRecord]) -> list[ResultRecord]:
+    """The results statistics count: per (study, point, seed), the first final one saved.
+
+    A (point, seed) can hold more than one final result when a worker whose heartbeat lapsed
+    finishes after another worker re-ran its item (a late duplicate); only the first counts.
+    Results are taken in save order (row id, then creation time).
+    """
+    ordered = sorted(results, key=lambda r: (r.id is None, r.id or 0))
+    seen: set[tuple[str, str, int]] = set()
+    kept = []
+    for result in ordered:
+        item = result_item(result)
+        if result.status in FINAL_STATUSES and item not in seen:
+            seen.add(item)
+            kept.append(result)
+    return kept
