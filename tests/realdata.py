@@ -1,41 +1,38 @@
-"""Real images for tests: a subset of the shared CIFAR-10 JPEG archive, as folders or pickles."""
+"""Real images for tests: CIFAR-10 JPEGs committed under tests/fixtures, as folders or pickles."""
 
 from __future__ import annotations
 
 import io
 import pickle
-import tarfile
-from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-CIFAR_TAR = ROOT.parent / "shared" / "data" / "cifar10-jpg.tar.gz"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cifar10-mini"
+FIXTURE_COUNTS = {"train": 20, "test": 10}  # files per class in each split of the fixture
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 @lru_cache(maxsize=4)
 def cifar_jpegs(per_class_train: int, per_class_test: int) -> dict[str, dict[str, list[bytes]]]:
     """The first N JPEG files per class of each split, as bytes: {split: {class: [bytes]}}."""
-    if not CIFAR_TAR.is_file():
-        raise FileNotFoundError(f"the shared CIFAR-10 archive is missing: {CIFAR_TAR}")
     want = {"train": per_class_train, "test": per_class_test}
-    found: dict[str, dict[str, list[bytes]]] = {s: defaultdict(list) for s in want}
-    with tarfile.open(CIFAR_TAR, "r:gz") as tar:
-        for member in tar:
-            parts = member.name.split("/")
-            if not member.isfile() or len(parts) != 3 or parts[0] not in want:
-                continue
-            split, cls, _ = parts
-            if len(found[split][cls]) < want[split]:
-                handle = tar.extractfile(member)
-                assert handle is not None
-                found[split][cls].append(handle.read())
-            if all(len(found[s][c]) >= want[s] for s in want for c in CLASSES):
-                break
-    return {s: dict(v) for s, v in found.items()}
+    if any(not 0 <= want[s] <= FIXTURE_COUNTS[s] for s in want):
+        raise ValueError(
+            f"asked for {per_class_train} train and {per_class_test} test images per class, but "
+            f"the fixture {FIXTURE} holds {FIXTURE_COUNTS['train']} train and "
+            f"{FIXTURE_COUNTS['test']} test images per class")
+    found: dict[str, dict[str, list[bytes]]] = {}
+    for split, count in want.items():
+        found[split] = {}
+        for cls in CLASSES:
+            files = sorted((FIXTURE / split / cls).glob("*.jpg"))
+            if len(files) != FIXTURE_COUNTS[split]:
+                raise FileNotFoundError(f"{FIXTURE / split / cls} should hold "
+                                        f"{FIXTURE_COUNTS[split]} .jpg files, found {len(files)}")
+            found[split][cls] = [f.read_bytes() for f in files[:count]]
+    return found
 
 
 def write_image_folder(dest: Path, per_class_train: int, per_class_test: int, *,

@@ -82,7 +82,7 @@ def test_class_count_mismatch_is_a_clear_error(digits) -> None:  # type: ignore[
 
 @pytest.mark.slow
 def test_trains_on_tiny_real_cifar(tmp_path: Path) -> None:
-    root = write_cifar_pickles(tmp_path, 40, 10)
+    root = write_cifar_pickles(tmp_path, 20, 10)
     data = build_data({"name": "cifar10", "root": str(root), "val_size": 50}, input_size=32)
     arch = preset("cpu_proxy", in_channels=3, input_size=32)
     result = fit(arch, data, TrainConfig(epochs=2, batch_size=64, threads=2), seed=0)

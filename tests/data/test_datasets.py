@@ -63,11 +63,11 @@ def test_random_crop_takes_a_window_of_the_padded_image() -> None:
 
 @pytest.mark.slow
 def test_cifar10_pickles(tmp_path: Path) -> None:
-    root = write_cifar_pickles(tmp_path, 30, 10)
+    root = write_cifar_pickles(tmp_path, 20, 10)
     data = build_data({"name": "cifar10", "root": str(root), "val_size": 50}, input_size=32)
     info = data.describe()
     assert info == {"dataset": "cifar10", "num_classes": 10, "in_channels": 3,
-                    "train": 250, "val": 50, "test": 100}
+                    "train": 150, "val": 50, "test": 100}
     data.configure(batch_size=32, seed=0)
     images, _ = next(iter(data.train_dataloader()))
     assert images.shape == (32, 3, 32, 32)
