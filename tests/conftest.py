@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pgserver import PG_PASSWORD, create_pg_database, drop_pg_database, ensure_server, pg_url
+from procs import SIGINT_DEFAULT
 
 __all__ = ["PG_PASSWORD", "ROOT", "create_pg_database", "drop_pg_database", "pg_url",
            "run_module"]
@@ -23,8 +25,24 @@ def run_module(module: str, *args: str, cwd: Path = ROOT, timeout: float = 600,
     full_env = {**os.environ, "CI": "true", "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", module, *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env,
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env, **SIGINT_DEFAULT,
     )
+
+
+@pytest.fixture
+def default_sigint() -> Iterator[None]:
+    """Python's own Ctrl-C handler for the test, even when pytest started with SIGINT ignored.
+
+    Started with SIGINT ignored (a background job of a script, `trap '' INT`), Python installs
+    no KeyboardInterrupt handler and dse.interrupt.guard() rightly leaves it so: a test of what
+    Ctrl-C does must put the default handler in place itself. The previous handler comes back.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler not set from Python, nothing to put back
+            signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

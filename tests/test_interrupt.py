@@ -9,6 +9,8 @@ from ctrlc import CtrlCWhenCollected
 
 from dse import interrupt
 
+pytestmark = pytest.mark.usefixtures("default_sigint")  # even if pytest started ignoring SIGINT
+
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # on purpose
 def test_a_ctrl_c_swallowed_by_a_finalizer_is_still_seen() -> None:

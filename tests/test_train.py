@@ -60,6 +60,7 @@ class CtrlCInGarbageCollection(pl.Callback):
             CtrlCWhenCollected()
 
 
+@pytest.mark.usefixtures("default_sigint")  # even if pytest started ignoring SIGINT
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # on purpose
 def test_a_swallowed_ctrl_c_still_stops_training(digits) -> None:  # type: ignore[no-untyped-def]
     with interrupt.guard(), pytest.raises(KeyboardInterrupt):

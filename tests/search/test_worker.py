@@ -18,6 +18,8 @@ from dse.search._study import open_study
 from dse.search._worker import run_worker
 from dse.store import open_store
 
+pytestmark = pytest.mark.usefixtures("default_sigint")  # even if pytest started ignoring SIGINT
+
 
 class CtrlCWhileSampling(optuna.samplers.RandomSampler):
     """A sampler where the user presses Ctrl-C while it chooses a value (a slow GP, say)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import optuna
 from conftest import ROOT
+from procs import SIGINT_DEFAULT
 from studyrun import TINY
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -30,6 +31,7 @@ def start_worker(tmp: Path, url: str, *overrides: str) -> subprocess.Popen[str]:
         [sys.executable, "-m", "dse.run", *TINY, f"storage.url={url}",
          f"study.output_dir={tmp}/out", *overrides],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
+        **SIGINT_DEFAULT,  # it answers `interrupt` even where pytest started ignoring SIGINT
     )
 
 
