@@ -1,0 +1,42 @@
+"""The typed run configuration (pure Python): every config group as a frozen dataclass.
+
+Owns the conversion of composed config values into typed objects, their validation, the study
+naming rule and the result Status. Must not import torch, Optuna, Lightning, SQLAlchemy or
+Hydra: entry points that only read results (report, dashboard) load it cheaply.
+"""
+
+from __future__ import annotations
+
+from dse.config._datasets import (
+    DATASETS,
+    FOLDER_LAYOUT,
+    Cifar10Config,
+    DatasetConfig,
+    DigitsConfig,
+    FolderLayout,
+    ImageFolderConfig,
+    dataset_config,
+    folder_layout,
+)
+from dse.config._run import (
+    PRUNER_NAMES,
+    SAMPLER_OPTIONS,
+    RunConfig,
+    RunTarget,
+    SamplerConfig,
+    StorageConfig,
+    StudyConfig,
+    run_config,
+    run_target,
+    study_name,
+)
+from dse.config._train import ACCELERATORS, NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
+from dse.status import Status
+
+__all__ = [
+    "ACCELERATORS", "DATASETS", "FOLDER_LAYOUT", "NON_RESULT_TRAIN_KEYS", "PRUNER_NAMES",
+    "SAMPLER_OPTIONS", "Cifar10Config", "DatasetConfig", "DigitsConfig", "FolderLayout",
+    "ImageFolderConfig", "RunConfig", "RunTarget", "SamplerConfig", "Status", "StorageConfig",
+    "StudyConfig", "TrainConfig", "dataset_config", "folder_layout", "run_config", "run_target",
+    "study_name", "train_config",
+]

@@ -1,0 +1,110 @@
+"""The typed run configuration (dse.config): every group, a valid value and a bad one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import FrozenInstanceError, fields
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dse.cli import compose, to_plain
+from dse.config import ImageFolderConfig, RunConfig, Status, run_config, run_target
+
+HEAVY = ["torch", "optuna", "sqlalchemy", "hydra", "lightning", "pytorch_lightning", "omegaconf"]
+
+
+def _config(*overrides: str) -> RunConfig:
+    """run_config of the composed config with command-line style overrides."""
+    return run_config(to_plain(compose("config", list(overrides))))
+
+
+def test_every_group_is_typed() -> None:
+    cfg = _config("+sweep=pareto", "sampler=anneal")
+    assert cfg.arch.meta.sr == 0.125 and cfg.arch.num_classes == 10
+    assert cfg.dataset.name == "digits" and cfg.train.epochs == 20
+    assert cfg.sampler.name == "anneal" and cfg.sampler.cooling == 0.9
+    assert cfg.storage.url.startswith("sqlite:///") and cfg.study.seeds == 3
+    assert cfg.sweep.kind == "search" and cfg.study_name == "pareto-digits"
+    assert cfg.total() == 30 and cfg.input_sizes() == [16]
+    assert [f.name for f in fields(cfg)] == ["arch", "dataset", "train", "sampler", "storage",
+                                             "study", "sweep"]  # no data cache rides along
+    with pytest.raises(FrozenInstanceError):
+        cfg.study = cfg.study  # type: ignore[misc]
+
+
+def test_grid_items_and_names() -> None:
+    cfg = _config("+sweep=squeeze_ratio", "study.seeds=2", "study.name=mine")
+    assert cfg.total() == 16 and cfg.grid_items()[:2] == [({"sr": 0.125}, 0), ({"sr": 0.125}, 1)]
+    assert cfg.study_name == "mine" and cfg.output_dir() == Path("studies/mine")
+    assert cfg.arch_for({"sr": 0.5}).meta.sr == 0.5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        (("arch.sr=1.5",), "sr must be in (0, 1], got 1.5"),
+        (("dataset.input_size=3",), "input_size=3 is too small for the pooling stack"),
+        (("dataset.val_fraction=1.5",), "dataset.val_fraction must be in (0, 1), got 1.5"),
+        (("dataset.num_classes=5",), "dataset.num_classes must be 10 for digits, got 5"),
+        (("+dataset.root=/x",), "unknown dataset key(s) ['root'] for digits"),
+        (("train.label_smoothing=1.5",), "train.label_smoothing must be in [0, 1), got 1.5"),
+        (("train.epochs=0",), "train.epochs must be an integer >= 1, got 0"),
+        (("+sweep=pareto", "sampler.name=sa"), "unknown sampler 'sa'; valid: tpe, gp, nsga2"),
+        (("+sweep=pareto", "+sampler.cooling=0.5"), "unknown option(s) ['cooling'] for sampler tpe"),
+        (("+sweep=pareto", "sampler=anneal", "sampler.cooling=2"),
+         "sampler.cooling must be in (0, 1], got 2"),
+        (("storage.url=nonsense",), "storage.url must be a database URL"),
+        (("study.max_size_mb=nan",), "study.max_size_mb must be null or a finite number, got nan"),
+        (("study.max_macs=1.5",), "study.max_macs must be null or an integer >= 1, got 1.5"),
+        (("study.pruner=asha",), "study.pruner must be one of none, median, hyperband"),
+        (("study.max_size_mb=0.01",), "no grid point meets the budget"),
+        (("+sweep=squeeze_ratio", "sweep.grid.sr=[0.5,0.5]"), "sweep.grid.sr lists a value twice"),
+        (("+sweep=pareto", "sweep.space.sr.high=2"),
+         "sweep.space.sr.high=2 is not a valid network: sr must be in (0, 1], got 2"),
+        (("+sweep=pareto", "sweep.space.freq.low=0"),
+         "sweep.space.freq.low=0 is not a valid network: freq must be an integer >= 1"),
+        (("+sweep=pareto", "sweep.space.bypass=[none,bogus]"),
+         "sweep.space.bypass.choices='bogus' is not a valid network: bypass must be one of"),
+        (("+sweep=pareto", "sweep.space.sr.low=0"), "sweep.space.sr.low must be > 0 for a log range"),
+        (("+sweep=pareto", "sweep.space.base_e.low=1.5"),
+         "sweep.space.base_e.low must be an integer >= 0, got 1.5"),
+    ],
+)
+def test_bad_values_are_refused_with_the_rule(overrides: tuple[str, ...], needle: str) -> None:
+    with pytest.raises(ValueError) as info:
+        _config(*overrides)
+    message = str(info.value)
+    assert needle in message and "\n" not in message, message
+
+
+def test_image_folder_classes_are_counted_without_reading_images(tmp_path: Path) -> None:
+    for split, cls in (("train", "cat"), ("train", "dog"), ("val", "cat")):
+        (tmp_path / split / cls).mkdir(parents=True)
+    cfg = _config("dataset=imagefolder", f"dataset.root={tmp_path}", "dataset.input_size=32")
+    assert isinstance(cfg.dataset, ImageFolderConfig) and cfg.arch.num_classes == 2
+    with pytest.raises(FileNotFoundError, match="lacks train/ or val/"):
+        _config("dataset=imagefolder", f"dataset.root={tmp_path / 'train'}")
+
+
+def test_run_target_reads_only_where_results_are() -> None:
+    values: dict[str, Any] = {"study": {"name": None}, "storage": {"url": "sqlite:///x.db"},
+                              "sweep": {"name": "bypass"}, "dataset": {"name": "digits"}}
+    target = run_target(values)
+    assert (target.study_name, target.storage_url) == ("bypass-digits", "sqlite:///x.db")
+    assert target.output_dir == Path("studies/bypass-digits")
+
+
+def test_status_rules() -> None:
+    assert [s for s in Status if s.measured] == [Status.COMPLETE, Status.REUSED]
+    assert [s for s in Status if s.reusable] == [Status.COMPLETE, Status.DIVERGED]
+
+
+def test_config_loads_no_framework() -> None:
+    code = ("import sys, json, dse.config\n"
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
