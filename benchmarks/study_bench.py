@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from dse.cli import compose, to_plain  # noqa: E402
-from dse.search import run_config, run_study  # noqa: E402
+from dse.config import run_config  # noqa: E402
+from dse.search import run_study  # noqa: E402
 from dse.store import load_results  # noqa: E402
 
 SQL_SECONDS = [0.0]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["CONF_DIR", "compose", "fail", "guard", "to_plain"]
+__all__ = ["CONF_DIR", "compose", "fail", "guard", "quiet_libraries", "to_plain"]
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
@@ -64,3 +64,25 @@ def guard(main: Callable[[], int | None]) -> int:
         return main() or 0
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
+
+
+def quiet_libraries() -> None:
+    """Entry points' logging: warnings of our own, not the libraries' routine chatter.
+
+    Library modules never change logging or warning filters; entry points (and the worker
+    processes they start) call this once.
+    """
+    import logging
+    import warnings
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "optuna"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for message in (".*does not have many workers.*", ".*GPU available but not used.*",
+                    ".*`training_step` returned `None`.*", ".*`isinstance\\(treespec, LeafSpec\\)`.*",
+                    "Heartbeat of storage is supposed to be used"):
+        warnings.filterwarnings("ignore", message=message)
+    from optuna.exceptions import ExperimentalWarning
+
+    # Heartbeats are used with ask/tell on purpose (trials are claimed under the study lock).
+    warnings.filterwarnings("ignore", category=ExperimentalWarning)

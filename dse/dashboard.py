@@ -18,8 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dse.cli import compose, guard, to_plain
 from dse.figures import compact, select_figures, study_summary, summary_markdown
-from dse.report import unknown_study
-from dse.store import driver_url, open_store, redact_url
+from dse.store import driver_url, open_store, redact_url, unknown_study
 from dse.typed import from_mapping
 
 if TYPE_CHECKING:
@@ -32,7 +31,6 @@ USAGE = ("usage: python -m dse.dashboard [key=value ...]   (storage.url=..., stu
          "(default: every study), dashboard.host=127.0.0.1 dashboard.port=8080)")
 GRAPH_ID_PREFIX = "dse-"  # ids of the published figures: dse-fig3a, dse-accuracy_vs_size, ...
 NOTE_HEADING = "## dse summary"  # a study note that starts otherwise is the user's: kept
-SQLITE_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -70,14 +68,10 @@ optuna_storage_url = driver_url  # the store's URL as optuna-dashboard takes it
 
 
 def _optuna_storage(storage_url: str) -> RDBStorage:
-    """Optuna's storage on the store's database."""
-    import optuna
+    """Optuna's storage on the store's database (the study layer builds it)."""
+    from dse.search._storage import optuna_storage
 
-    url = optuna_storage_url(storage_url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    return optuna_storage(storage_url)
 
 
 def publish_to_dashboard(storage_url: str, study: str, *,

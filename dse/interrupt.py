@@ -1,9 +1,11 @@
-"""Ctrl-C that is never lost.
+"""Stops that are never lost: Ctrl-C (SIGINT) and SIGTERM, handled alike at every moment.
 
-Python turns SIGINT into a KeyboardInterrupt raised at whatever bytecode runs next. When that
-is a weakref callback or a `__del__` (garbage collection inside torch, say), Python prints
-"Exception ignored" and carries on, and the stop is lost. Inside `guard()`, SIGINT also sets a
-flag that long loops poll with `check()`: a training step, the worker taking its next trial.
+Inside `guard()`, SIGINT raises KeyboardInterrupt and SIGTERM raises Terminated (a
+KeyboardInterrupt, so every cleanup path treats both alike), and either also sets a flag. Python
+ignores a KeyboardInterrupt raised inside a finalizer (garbage collection inside torch, say);
+long loops poll `check()` (a training step, the worker taking its next trial), so the stop is
+still seen. Inside `deferred()` (a claim under the study lock) a stop only sets the flag and takes
+effect at the next `check()`. Exit codes: 130 for Ctrl-C, 143 for SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,39 +16,75 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["check", "guard", "requested"]
+__all__ = ["Terminated", "check", "deferred", "exit_code", "guard", "requested"]
 
-_REQUESTED = threading.Event()
+_STOP: list[int] = []  # the signal numbers received inside the current guard
+_DEFERRED = threading.Event()
 
 
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    """Remember the stop, then raise as Python's default handler does."""
-    _REQUESTED.set()
-    raise KeyboardInterrupt
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: the system stops the worker (SLURM preemption, docker stop, systemd, Kubernetes)."""
+
+
+def _exception(signum: int) -> KeyboardInterrupt:
+    """The exception a stop by `signum` raises."""
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Remember the stop; raise at once unless inside deferred()."""
+    _STOP.append(signum)
+    if not _DEFERRED.is_set():
+        raise _exception(signum)
 
 
 def requested() -> bool:
-    """Whether Ctrl-C arrived inside the current guard."""
-    return _REQUESTED.is_set()
+    """Whether a stop arrived inside the current guard."""
+    return bool(_STOP)
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of a process stopped by `exc`: 143 for SIGTERM, 130 for Ctrl-C."""
+    return 143 if isinstance(exc, Terminated) else 130
 
 
 def check() -> None:
-    """Raise KeyboardInterrupt if Ctrl-C arrived, even where its first raise was swallowed."""
-    if _REQUESTED.is_set():
-        raise KeyboardInterrupt
+    """Raise the stop that arrived, even where its first raise was swallowed."""
+    if _STOP:
+        raise _exception(_STOP[0])
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold a stop that arrives while the block runs (a short critical section).
+
+    The stop is only recorded: the next `check()` after the block raises it.
+    """
+    _DEFERRED.set()
+    try:
+        yield
+    finally:
+        _DEFERRED.clear()
 
 
 @contextmanager
 def guard() -> Iterator[None]:
-    """Record Ctrl-C while the block runs (main thread, default handler only; else no-op)."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    """Handle SIGINT and SIGTERM while the block runs (main thread only; else a no-op).
+
+    A signal whose handler is not the default one (SIGINT ignored under nohup, say, or a
+    handler of the host program) is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _REQUESTED.clear()
-    signal.signal(signal.SIGINT, _on_sigint)
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    taken = [s for s, default in defaults.items() if signal.getsignal(s) is default]
+    _STOP.clear()
+    for signum in taken:
+        signal.signal(signum, _on_signal)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        _REQUESTED.clear()
+        for signum in taken:
+            signal.signal(signum, defaults[signum])
+        _STOP.clear()

@@ -6,24 +6,19 @@ training outcome of one trial. Both are plain frozen dataclasses: no ORM, no tor
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dse.complexity import count
+from dse.complexity import MB, count
 from dse.expand import expand, fingerprint
 from dse.spec import ArchSpec
+from dse.status import Status
+from dse.sweep import point_key
 
-__all__ = ["FINAL_STATUSES", "REUSABLE_STATUSES", "RESULT_STATUSES", "ArchRecord", "ResultRecord",
-           "arch_record", "counted_results", "result_item"]
-
-RESULT_STATUSES = ("complete", "diverged", "failed", "rejected", "reused", "pruned")
-# Outcomes that a trial may take over instead of training the same network again: they are
-# properties of (network, seed, data, training), not accidents of one run.
-REUSABLE_STATUSES = ("complete", "diverged")
+__all__ = ["ArchRecord", "ResultRecord", "Status", "arch_record", "counted_results", "result_item"]
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
@@ -47,6 +42,11 @@ class ArchRecord:
                 f"fingerprint must be 16 lowercase hex digits, got {self.fingerprint!r}"
             )
 
+    @property
+    def size_mb(self) -> float:
+        """Size in MB (2^20 bytes) at 32 bits per parameter."""
+        return self.size_bytes / MB
+
 
 @dataclass(frozen=True, kw_only=True)
 class ResultRecord:
@@ -64,7 +64,7 @@ class ResultRecord:
     fingerprint: str  # of the trained network (ArchRecord.fingerprint)
     dataset: str
     train_config_hash: str  # hash of everything in the training config that changes results
-    status: str  # one of RESULT_STATUSES
+    status: Status  # a Status, or its value (converted)
     val_top1: float | None = None
     val_top5: float | None = None
     test_top1: float | None = None
@@ -85,10 +85,10 @@ class ResultRecord:
 
     def __post_init__(self) -> None:
         """Check the status, the one field that every reader branches on."""
-        if self.status not in RESULT_STATUSES:
-            raise ValueError(
-                f"status must be one of {', '.join(RESULT_STATUSES)}, got {self.status!r}"
-            )
+        if not isinstance(self.status, Status):
+            if self.status not in set(Status):
+                raise ValueError(f"status must be one of {', '.join(Status)}, got {self.status!r}")
+            object.__setattr__(self, "status", Status(self.status))
 
 
 def arch_record(arch: ArchSpec) -> ArchRecord:
@@ -116,13 +116,10 @@ def arch_record(arch: ArchSpec) -> ArchRecord:
     )
 
 
-# Results that end a (point, seed) for good; a failed one is retried (up to study.max_retries).
-FINAL_STATUSES = ("complete", "diverged", "reused", "rejected", "pruned")
-
 
 def result_item(result: ResultRecord) -> tuple[str, str, int]:
     """The (study, point, seed) a result belongs to; the point as canonical JSON text."""
-    return result.study, json.dumps(result.point, sort_keys=True, separators=(",", ":")), result.seed
+    return result.study, point_key(result.point), result.seed
 
 
 def counted_results(results: Iterable[ResultRecord]) -> list[ResultRecord]:
@@ -137,7 +134,7 @@ def counted_results(results: Iterable[ResultRecord]) -> list[ResultRecord]:
     kept = []
     for result in ordered:
         item = result_item(result)
-        if result.status in FINAL_STATUSES and item not in seen:
+        if result.status.final and item not in seen:
             seen.add(item)
             kept.append(result)
     return kept

@@ -6,12 +6,16 @@ Thin Hydra entry: compose the config, convert it to typed objects, call the stud
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from omegaconf import DictConfig
 
 from dse.cli import compose, fail, to_plain
+
+if TYPE_CHECKING:
+    from dse.config import RunConfig
+    from dse.search import StudyReport
 
 
 def _hydra_options(args: list[str]) -> bool:
@@ -26,20 +30,44 @@ def _overrides(args: list[str]) -> list[str]:
             and not a.lstrip("+~").startswith("hydra")]
 
 
+def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
+    """The run's summary from the store: every point over its counted seeds."""
+    from dse.figures import study_summary, summary_text
+    from dse.store import open_store
+
+    with open_store(cfg.storage_url) as store:
+        results = store.results(cfg.study_name)
+        archs = store.archs({r.fingerprint for r in results})
+    title = "Table 3 (bypass)" if cfg.sweep.name == "bypass" else \
+        f"Summary of '{report.study}' (test accuracy: mean ± sd over seeds)"
+    print(summary_text(study_summary(report.study, results, archs), title=title), flush=True)
+    print(f"results: study '{report.study}' in {report.storage}", flush=True)
+
+
 def _run(values: dict[str, Any]) -> int:
-    """Convert, run the study, print the summary, write the report."""
-    from dse.search import print_summary, run_config, run_study
+    """Convert, run the study, print the summary, write the report; the exit code.
+
+    0 when every item has a counted result; 1 when some failed for good; 130 after Ctrl-C and
+    143 after SIGTERM (run the same command again to finish).
+    """
+    from dse import interrupt
+    from dse.cli import quiet_libraries
+    from dse.config import run_config
+    from dse.search import run_study
     from dse.store import redact_url
 
+    quiet_libraries()
     try:
         cfg = run_config(values)
-        report = run_study(cfg)
+        report = run_study(cfg, worker_setup=quiet_libraries)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        print("interrupted: run the same command again to finish what is left", file=sys.stderr)
-        return 130
-    print_summary(report, cfg)
+    except KeyboardInterrupt as exc:
+        what = "SIGTERM" if isinstance(exc, interrupt.Terminated) else "interrupted"
+        print(f"{what}: stopped; run the same command again to finish what is left",
+              file=sys.stderr)
+        return interrupt.exit_code(exc)
+    _print_summary(cfg, report)
     if cfg.study.report:
         from dse.dashboard import publish_to_dashboard
         from dse.report import write_report
@@ -48,6 +76,12 @@ def _run(values: dict[str, Any]) -> int:
         publish_to_dashboard(cfg.storage_url, cfg.study_name)
         print(f"dashboard: python -m dse.dashboard storage.url={redact_url(cfg.storage_url)}",
               flush=True)
+    if not report.complete:
+        print(f"error: {len(report.failed)} item(s) of study '{report.study}' failed for good "
+              f"(after study.max_retries={cfg.study.max_retries}): {report.failed[0]}"
+              f"{' ...' if len(report.failed) > 1 else ''}; every result and its reason: "
+              f"results.csv of python -m dse.report", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -6,9 +6,10 @@ macroarchitecture fields follow Sec. 3.3 and Sec. 6 (bypass connections).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from dse.typed import require, require_bool, require_int, require_number
 
 __all__ = [
     "BYPASS_KINDS",
@@ -44,28 +45,6 @@ STEMS: dict[str, StemSpec] = {
 }
 
 
-def _require(ok: bool, message: str) -> None:
-    """Raise ValueError(message) unless ok."""
-    if not ok:
-        raise ValueError(message)
-
-
-def _require_int(name: str, value: Any, *, minimum: int) -> None:
-    """Check that value is an int (not a bool) of at least `minimum`."""
-    _require(
-        isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
-        f"{name} must be an integer >= {minimum}, got {value!r}",
-    )
-
-
-def _require_real(name: str, value: Any) -> None:
-    """Check that value is a finite real number."""
-    _require(
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
-        f"{name} must be a finite number, got {value!r}",
-    )
-
-
 @dataclass(frozen=True)
 class MetaParams:
     """Microarchitecture metaparameters (paper Sec. 5.1) for the 8 Fire modules i = 0..7."""
@@ -78,15 +57,13 @@ class MetaParams:
 
     def __post_init__(self) -> None:
         """Validate every field; raise ValueError naming the field, value and rule."""
-        _require_int("base_e", self.base_e, minimum=1)
-        _require_int("incr_e", self.incr_e, minimum=0)
-        _require_int("freq", self.freq, minimum=1)
-        _require_real("sr", self.sr)
-        _require(0 < self.sr <= 1, f"sr must be in (0, 1], got {self.sr!r}")
-        _require_real("pct3x3", self.pct3x3)
-        _require(0 <= self.pct3x3 <= 1, f"pct3x3 must be in [0, 1], got {self.pct3x3!r}")
+        require_int("base_e", self.base_e, minimum=1)
+        require_int("incr_e", self.incr_e, minimum=0)
+        require_int("freq", self.freq, minimum=1)
+        require_number("sr", self.sr, low=0, high=1, low_open=True)
+        require_number("pct3x3", self.pct3x3, low=0, high=1)
         if 0 < self.pct3x3 < 1:
-            _require(
+            require(
                 self.base_e >= 2,
                 f"base_e must be >= 2 when 0 < pct3x3 < 1 (both expand branches keep a filter), "
                 f"got {self.base_e}",
@@ -111,36 +88,32 @@ class ArchSpec:
 
     def __post_init__(self) -> None:
         """Validate the macroarchitecture fields (the input-size check lives in expand)."""
-        _require(
+        require(
             isinstance(self.bypass, str) and self.bypass in BYPASS_KINDS,
             f"bypass must be one of {', '.join(BYPASS_KINDS)}, got {self.bypass!r}",
         )
-        _require_int("num_classes", self.num_classes, minimum=2)
-        _require_int("in_channels", self.in_channels, minimum=1)
-        _require_int("input_size", self.input_size, minimum=1)
-        _require(
+        require_int("num_classes", self.num_classes, minimum=2)
+        require_int("in_channels", self.in_channels, minimum=1)
+        require_int("input_size", self.input_size, minimum=1)
+        require(
             isinstance(self.stem, str) and self.stem in STEMS,
             f"stem must be one of {', '.join(STEMS)}, got {self.stem!r}",
         )
-        _require_int("stem_channels", self.stem_channels, minimum=1)
+        require_int("stem_channels", self.stem_channels, minimum=1)
         pool_after = tuple(self.pool_after)
         unknown = [name for name in pool_after if name not in POOLABLE_LAYERS]
-        _require(
+        require(
             not unknown,
             f"pool_after names unknown layers {unknown}; valid: {', '.join(POOLABLE_LAYERS)}",
         )
-        _require(
+        require(
             len(set(pool_after)) == len(pool_after),
             f"pool_after lists a layer twice: {list(pool_after)}",
         )
         object.__setattr__(self, "pool_after", pool_after)
-        _require_real("dropout", self.dropout)
-        _require(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout!r}")
+        require_number("dropout", self.dropout, low=0, high=1, high_open=True)
         for key in ("batch_norm", "final_relu"):
-            _require(
-                isinstance(getattr(self, key), bool),
-                f"{key} must be true or false, got {getattr(self, key)!r}",
-            )
+            require_bool(key, getattr(self, key))
 
     def to_dict(self) -> dict[str, Any]:
         """Flat dict of every field (metaparameters inlined), as the config spells them."""
@@ -158,14 +131,14 @@ class ArchSpec:
         meta_keys = {f.name for f in fields(MetaParams)}
         arch_keys = {f.name for f in fields(cls)} - {"meta"}
         unknown = sorted(set(values) - meta_keys - arch_keys)
-        _require(
+        require(
             not unknown,
             f"unknown arch key(s) {unknown}; valid: {', '.join(sorted(meta_keys | arch_keys))}",
         )
         meta = MetaParams(**{k: v for k, v in values.items() if k in meta_keys})
         rest = {k: v for k, v in values.items() if k in arch_keys}
         if "pool_after" in rest:
-            _require(
+            require(
                 isinstance(rest["pool_after"], (list, tuple)),
                 f"pool_after must be a list of layer names, got {rest['pool_after']!r}",
             )

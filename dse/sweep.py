@@ -11,7 +11,7 @@ from typing import Any
 
 from dse.spec import BYPASS_KINDS, ArchSpec, MetaParams
 
-__all__ = ["SWEEP_KINDS", "Param", "SweepSpec", "point_key", "stable_hash"]
+__all__ = ["SWEEP_KINDS", "Param", "SweepSpec", "point_key", "point_label", "stable_hash"]
 
 SWEEP_KINDS = ("grid", "search")
 # Arch keys a sweep may vary: the five metaparameters and the bypass choice.
@@ -28,6 +28,12 @@ def stable_hash(value: Any) -> str:
 def point_key(point: dict[str, Any]) -> str:
     """Canonical text of a point, e.g. '{"sr":0.25}'."""
     return json.dumps(point, sort_keys=True, separators=(",", ":"))
+
+
+def point_label(point: dict[str, Any]) -> str:
+    """Short text of a point for people, e.g. 'sr=0.25 pct3x3=0.5' ('base' when empty)."""
+    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in point.items()) or "base"
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,9 @@ class SweepSpec:
         for key, values in self.grid.items():
             if not isinstance(values, (list, tuple)) or not values:
                 raise ValueError(f"sweep.grid.{key} must be a non-empty list, got {values!r}")
+            texts = [json.dumps(v, sort_keys=True) for v in values]
+            if len(set(texts)) != len(texts):
+                raise ValueError(f"sweep.grid.{key} lists a value twice: {list(values)}")
         bad = [o for o in self.objectives if o not in OBJECTIVES]
         if bad or not self.objectives:
             raise ValueError(f"sweep.objectives must be from {', '.join(OBJECTIVES)}, got "

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import os
 import signal
-import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,83 +17,21 @@ import torch
 import torch.nn.functional as F
 
 from dse import interrupt
+from dse.config import ACCELERATORS, Status, TrainConfig, train_config
 from dse.data import DataModule
 from dse.expand import expand
 from dse.model import build_model
 from dse.spec import ArchSpec
-from dse.typed import from_mapping
+from dse.terminal import interactive
 
 __all__ = ["TrainConfig", "TrainResult", "fit", "resolve_device", "train_config"]
-
-OPTIMIZERS = ("sgd", "adamw")
-SCHEDULES = ("linear", "cosine", "constant")
-ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
-PRECISIONS = ("32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true", "64")
-
-for _name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
-warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
-warnings.filterwarnings("ignore", message=".*`training_step` returned `None`.*")
-warnings.filterwarnings("ignore", message=".*`isinstance\\(treespec, LeafSpec\\)`.*")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Keys of the `train` config group."""
-
-    epochs: int = 20
-    batch_size: int = 64
-    optimizer: str = "sgd"  # sgd | adamw
-    lr: float = 0.04  # initial learning rate (the paper's 0.04)
-    momentum: float = 0.9  # SGD only
-    weight_decay: float = 2e-4
-    schedule: str = "linear"  # linear (decay to 0, as the paper) | cosine | constant
-    warmup_epochs: int = 0  # linear warm-up from lr/10; capped at half of a shorter run
-    label_smoothing: float = 0.0
-    accelerator: str = "auto"  # auto picks a GPU when present
-    threads: int | None = None  # torch CPU threads; null = all cores (divided among workers)
-    deterministic: bool = True  # deterministic algorithms: equal seeds give equal metrics
-    precision: str = "32-true"  # Lightning precision, e.g. bf16-mixed on a GPU
-    channels_last: bool = True  # NHWC memory layout: faster convolutions on CPU and tensor cores
-    progress: bool | None = None  # progress bar; null = when interactive and not under CI
-
-    def __post_init__(self) -> None:
-        """Validate every field; raise ValueError naming the field, value and rule."""
-        for key in ("epochs", "batch_size"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"train.{key} must be an integer >= 1, got {value!r}")
-        choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "accelerator": ACCELERATORS,
-                   "precision": PRECISIONS}
-        for key, valid in choices.items():
-            if getattr(self, key) not in valid:
-                raise ValueError(
-                    f"train.{key} must be one of {', '.join(valid)}, got {getattr(self, key)!r}"
-                )
-        for key in ("lr", "momentum", "weight_decay", "label_smoothing"):
-            value = getattr(self, key)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"train.{key} must be a finite number >= 0, got {value!r}")
-        if self.lr <= 0:
-            raise ValueError(f"train.lr must be > 0, got {self.lr!r}")
-        warmup = self.warmup_epochs
-        if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
-            raise ValueError(f"train.warmup_epochs must be an integer >= 0, got {warmup!r}")
-        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
-            raise ValueError(f"train.threads must be null or an integer >= 1, got {self.threads!r}")
-
-
-def train_config(values: dict[str, Any]) -> TrainConfig:
-    """TrainConfig from the `train` config group; unknown keys list the valid ones."""
-    return from_mapping(TrainConfig, values, node="train")
 
 
 @dataclass(frozen=True)
 class TrainResult:
     """What one training run measured."""
 
-    status: str  # complete | diverged | pruned
+    status: Status  # COMPLETE, DIVERGED or STOPPED (a callback ended training early)
     seed: int
     device: str
     threads: int
@@ -121,6 +56,9 @@ def resolve_device(accelerator: str) -> str:
 
     Raises ValueError when the asked-for device is not on this machine.
     """
+    if accelerator not in ACCELERATORS:
+        raise ValueError(f"train.accelerator must be one of {', '.join(ACCELERATORS)}, "
+                         f"got {accelerator!r}")
     if accelerator == "auto":
         return "gpu" if torch.cuda.is_available() else "cpu"
     if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
@@ -248,9 +186,7 @@ def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch
 
 def _show_progress(cfg: TrainConfig) -> bool:
     """Progress bar when asked, or by default when interactive and not under CI."""
-    if cfg.progress is not None:
-        return cfg.progress
-    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
+    return cfg.progress if cfg.progress is not None else interactive("stderr")
 
 
 def _fit_interruptible(trainer: pl.Trainer, module: pl.LightningModule, data: DataModule) -> None:
@@ -259,6 +195,7 @@ def _fit_interruptible(trainer: pl.Trainer, module: pl.LightningModule, data: Da
     try:
         trainer.fit(module, datamodule=data)
     except SystemExit:
+        interrupt.check()  # SIGTERM or Ctrl-C inside fit: raise what the signal means
         if trainer.interrupted:
             raise KeyboardInterrupt from None
         raise
@@ -309,13 +246,14 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
         callbacks=list(callbacks), log_every_n_steps=max(1, steps),
     )
     _fit_interruptible(trainer, module, data)
-    status = "diverged" if module.diverged else "complete"
-    if status == "complete" and trainer.should_stop and module.current_epoch + 1 < cfg.epochs:
-        status = "stopped"
+    interrupt.check()  # a stop that arrived as training ended
+    status = Status.DIVERGED if module.diverged else Status.COMPLETE
+    if status is Status.COMPLETE and trainer.should_stop and module.current_epoch + 1 < cfg.epochs:
+        status = Status.STOPPED
     metrics: dict[str, float | None] = dict.fromkeys(
         ("val_top1", "val_top5", "test_top1", "test_top5")
     )
-    if status != "diverged":
+    if status is not Status.DIVERGED:
         module.to(device)
         metrics["val_top1"], metrics["val_top5"] = evaluate(module, data.eval_batches("val"), device)
         metrics["test_top1"], metrics["test_top5"] = evaluate(

@@ -1,12 +1,18 @@
-"""Config nodes -> typed dataclasses, with unknown keys named (pure Python)."""
+"""Config nodes -> typed dataclasses, and the value checks every config class shares (pure Python).
+
+Each check raises ValueError naming the key, the rule and the value, e.g.
+`train.epochs must be an integer >= 1, got 0`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Collection, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
-__all__ = ["from_mapping"]
+__all__ = ["from_mapping", "is_int", "require", "require_bool", "require_choice", "require_int",
+           "require_number"]
 
 T = TypeVar("T")
 
@@ -31,3 +37,59 @@ def from_mapping(cls: type[T], values: Mapping[str, Any], *, node: str, where: s
     if unknown:
         raise ValueError(f"unknown {node} key(s) {unknown}{where}; valid: {sorted(valid)}")
     return cls(**values)
+
+
+def require(ok: bool, message: str) -> None:
+    """Raise ValueError(message) unless ok."""
+    if not ok:
+        raise ValueError(message)
+
+
+def is_int(value: Any) -> bool:
+    """True for an int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def require_int(name: str, value: Any, *, minimum: int, maximum: int | None = None,
+                optional: bool = False) -> None:
+    """Check an integer of at least `minimum` (and at most `maximum`); None too if optional."""
+    if optional and value is None:
+        return
+    rule = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+    ok = is_int(value) and value >= minimum and (maximum is None or value <= maximum)
+    require(ok, f"{name} must be {'null or ' if optional else ''}an integer {rule}, got {value!r}")
+
+
+def require_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                   low_open: bool = False, high_open: bool = False, optional: bool = False) -> None:
+    """Check a finite real number within [low, high] (either end open when asked)."""
+    if optional and value is None:
+        return
+    prefix = "null or " if optional else ""
+    require(isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value), f"{name} must be {prefix}a finite number, got {value!r}")
+    if low is not None and high is not None:
+        rule = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    elif low is not None:
+        rule = f"a finite number {'>' if low_open else '>='} {low:g}"
+    elif high is not None:
+        rule = f"a finite number {'<' if high_open else '<='} {high:g}"
+    else:
+        return
+    ok = (low is None or (value > low if low_open else value >= low)) and \
+        (high is None or (value < high if high_open else value <= high))
+    require(ok, f"{name} must be {rule}, got {value!r}")
+
+
+def require_bool(name: str, value: Any, *, optional: bool = False) -> None:
+    """Check true or false (or null if optional)."""
+    if optional and value is None:
+        return
+    require(isinstance(value, bool),
+            f"{name} must be {'null, ' if optional else ''}true or false, got {value!r}")
+
+
+def require_choice(name: str, value: Any, choices: Collection[Any]) -> None:
+    """Check that value is one of `choices` (listed in the message)."""
+    require(isinstance(value, type(next(iter(choices)))) and value in choices,
+            f"{name} must be one of {', '.join(map(str, choices))}, got {value!r}")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import FrozenInstanceError, fields
 import subprocess
 import sys
+from dataclasses import FrozenInstanceError, fields
 from pathlib import Path
 from typing import Any
 

@@ -1,44 +1,32 @@
-"""Datasets: digits (embedded), cifar10 (python pickles) and imagefolder (ImageNet layout)."""
+"""Datasets: digits (embedded), cifar10 (python pickles) and imagefolder (ImageNet layout).
+
+Their typed configs live in dse.config; this package loads the data into Lightning modules.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from dse.config import Cifar10Config, DatasetConfig, DigitsConfig, dataset_config
 from dse.data._base import DataError, DataModule, InMemoryDataModule
-from dse.data._cifar import Cifar10Config, Cifar10DataModule
-from dse.data._digits import DigitsConfig, DigitsDataModule
-from dse.data._folder import ImageFolderConfig, build_image_folder
-from dse.typed import from_mapping
+from dse.data._cifar import Cifar10DataModule
+from dse.data._digits import DigitsDataModule
+from dse.data._folder import build_image_folder
 
-__all__ = ["DATASETS", "DataError", "DataModule", "InMemoryDataModule", "build_data", "dataset_config"]
-
-# name -> config class; imagenet is an imagefolder preset (conf/dataset/imagenet.yaml).
-DATASETS: dict[str, type] = {
-    "digits": DigitsConfig,
-    "cifar10": Cifar10Config,
-    "imagefolder": ImageFolderConfig,
-}
+__all__ = ["DataError", "DataModule", "InMemoryDataModule", "build_data"]
 
 
-def dataset_config(values: dict[str, Any]) -> DigitsConfig | Cifar10Config | ImageFolderConfig:
-    """The typed config of the `dataset` group; unknown names or keys list the valid ones."""
-    name = values.get("name")
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
-    return from_mapping(DATASETS[name], values, node="dataset", where=f" for {name}")  # type: ignore[no-any-return]
-
-
-def build_data(values: dict[str, Any], *, input_size: int) -> DataModule:
+def build_data(cfg: DatasetConfig | dict[str, Any], *, input_size: int) -> DataModule:
     """Build the data module for a `dataset` config, resizing images to `input_size`.
 
     Args:
-        values: the keys of one conf/dataset/*.yaml (after overrides).
+        cfg: the typed dataset config, or the keys of one conf/dataset/*.yaml.
         input_size: the network's input height and width.
 
     Returns:
         A DataModule; data are read on first use, but roots are checked at once.
     """
-    cfg = dataset_config(values)
+    cfg = dataset_config(cfg)
     if isinstance(cfg, DigitsConfig):
         return DigitsDataModule(cfg, input_size=input_size)
     if isinstance(cfg, Cifar10Config):

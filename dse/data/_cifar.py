@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from dse.config import Cifar10Config
 from dse.data._base import DataError, InMemoryDataModule
 from dse.data._tensor import TensorSplit
 
-__all__ = ["Cifar10Config", "Cifar10DataModule", "find_cifar_batches"]
+__all__ = ["Cifar10DataModule", "find_cifar_batches"]
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
@@ -20,32 +20,6 @@ LAYOUT = (
     "expected <root>/cifar-10-batches-py/{data_batch_1..5,test_batch} (the 'CIFAR-10 python "
     "version'), or those files directly in <root>; nothing is downloaded"
 )
-
-
-@dataclass(frozen=True)
-class Cifar10Config:
-    """Keys of conf/dataset/cifar10.yaml."""
-
-    name: str = "cifar10"
-    root: str | None = None
-    num_classes: int = 10
-    in_channels: int = 3
-    input_size: int = 32
-    val_size: int = 5000
-    split_seed: int = 0
-    train_limit: int | None = None
-    augment: bool = True
-
-    def __post_init__(self) -> None:
-        """Validate the sizes."""
-        if not isinstance(self.val_size, int) or self.val_size < 1:
-            raise ValueError(f"dataset.val_size must be an integer >= 1, got {self.val_size!r}")
-        if self.train_limit is not None and (
-            not isinstance(self.train_limit, int) or self.train_limit < 1
-        ):
-            raise ValueError(
-                f"dataset.train_limit must be null or an integer >= 1, got {self.train_limit!r}"
-            )
 
 
 def find_cifar_batches(root: str | None) -> Path:

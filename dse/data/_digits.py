@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
+from dse.config import DigitsConfig
 from dse.data._base import InMemoryDataModule
 from dse.data._tensor import TensorSplit
 
-__all__ = ["DigitsConfig", "DigitsDataModule"]
-
-
-@dataclass(frozen=True)
-class DigitsConfig:
-    """Keys of conf/dataset/digits.yaml."""
-
-    name: str = "digits"
-    root: str | None = None  # unused
-    num_classes: int = 10
-    in_channels: int = 1
-    input_size: int = 16
-    val_fraction: float = 0.2
-    test_fraction: float = 0.2
-    split_seed: int = 0
-
-    def __post_init__(self) -> None:
-        """Validate the split fractions."""
-        for key in ("val_fraction", "test_fraction"):
-            value = getattr(self, key)
-            if not 0 < value < 1:
-                raise ValueError(f"dataset.{key} must be in (0, 1), got {value!r}")
-        if self.val_fraction + self.test_fraction >= 0.9:
-            raise ValueError(
-                "dataset.val_fraction + dataset.test_fraction must be < 0.9, got "
-                f"{self.val_fraction + self.test_fraction:g}"
-            )
+__all__ = ["DigitsDataModule"]
 
 
 class DigitsDataModule(InMemoryDataModule):

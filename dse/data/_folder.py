@@ -18,50 +18,17 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from dse.config import FOLDER_LAYOUT, ImageFolderConfig, folder_layout
 from dse.data._base import DataError, DataModule, InMemoryDataModule
 from dse.data._tensor import BatchTransform, TensorSplit
 
-__all__ = ["ImageFolderConfig", "ImageFolderDataModule", "ImageFolderStreamDataModule",
+__all__ = ["ImageFolderDataModule", "ImageFolderStreamDataModule",
            "build_image_folder"]
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-HELD_OUT = ("val", "test")
-LAYOUT = "expected <root>/train/<class>/*.jpg|png and <root>/val/<class>/... (or test/)"
-ON_BAD_IMAGE = ("error", "skip")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-@dataclass(frozen=True)
-class ImageFolderConfig:
-    """Keys of conf/dataset/imagefolder.yaml."""
-
-    name: str = "imagefolder"
-    root: str | None = None
-    num_classes: int | None = None
-    in_channels: int = 3
-    input_size: int = 64
-    val_fraction: float = 0.1
-    split_seed: int = 0
-    augment: bool = True
-    workers: int = 2
-    in_memory_limit: int = 20000
-    on_bad_image: str = "error"
-
-    def __post_init__(self) -> None:
-        """Validate the options."""
-        if self.on_bad_image not in ON_BAD_IMAGE:
-            raise ValueError(
-                f"dataset.on_bad_image must be one of {', '.join(ON_BAD_IMAGE)}, "
-                f"got {self.on_bad_image!r}"
-            )
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"dataset.val_fraction must be in (0, 1), got {self.val_fraction!r}")
-        if self.in_channels not in (1, 3):
-            raise ValueError(f"dataset.in_channels must be 1 or 3, got {self.in_channels!r}")
-        if not isinstance(self.workers, int) or self.workers < 0:
-            raise ValueError(f"dataset.workers must be an integer >= 0, got {self.workers!r}")
 
 
 @dataclass(frozen=True)
@@ -89,32 +56,13 @@ def _scan(folder: Path, classes: dict[str, int]) -> tuple[list[Path], list[int]]
 
 def index_folder(cfg: ImageFolderConfig) -> FolderIndex:
     """Find the classes and files of every split, with clear errors for a wrong layout."""
-    if not cfg.root:
-        raise ValueError(f"dataset.root is not set for imagefolder; {LAYOUT}")
-    root = Path(cfg.root).expanduser()
-    if not root.is_dir():
-        raise FileNotFoundError(f"imagefolder: dataset.root {root} does not exist; {LAYOUT}")
-    train_dir = root / "train"
-    held_out = next((root / h for h in HELD_OUT if (root / h).is_dir()), None)
-    if not train_dir.is_dir() or held_out is None:
-        raise FileNotFoundError(f"imagefolder: {root} lacks train/ or val/ (test/); {LAYOUT}")
-    classes = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
-    if len(classes) < 2:
-        raise FileNotFoundError(
-            f"imagefolder: {train_dir} has {len(classes)} class folder(s), need 2 or more; {LAYOUT}"
-        )
-    extra = sorted(p.name for p in held_out.iterdir() if p.is_dir() and p.name not in classes)
-    if extra:
-        raise ValueError(f"imagefolder: {held_out} has classes not in train/: {extra[:5]}")
-    if cfg.num_classes is not None and cfg.num_classes != len(classes):
-        raise ValueError(
-            f"dataset.num_classes={cfg.num_classes} but {train_dir} has {len(classes)} classes"
-        )
+    layout = folder_layout(cfg)
+    classes, train_dir, held_out = layout.classes, layout.train, layout.held_out
     lookup = {name: i for i, name in enumerate(classes)}
     train_files, train_labels = _scan(train_dir, lookup)
     test_files, test_labels = _scan(held_out, lookup)
     if not train_files or not test_files:
-        raise FileNotFoundError(f"imagefolder: no images under {train_dir} or {held_out}; {LAYOUT}")
+        raise FileNotFoundError(f"imagefolder: no images under {train_dir} or {held_out}; {FOLDER_LAYOUT}")
     labels = np.asarray(train_labels)
     rng = np.random.default_rng(cfg.split_seed)
     val_mask = np.zeros(len(labels), dtype=bool)

@@ -1,22 +1,24 @@
-"""Shared data step: which results count, one group per point, mean and spread over seeds."""
+"""Shared data step: which results count, one group per point, mean and spread over seeds.
+
+A (point, seed) counts once whatever the store holds: dse.records.counted_results picks it.
+"""
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dse.complexity import MB
-from dse.records import ArchRecord, ResultRecord
+from dse.records import ArchRecord, ResultRecord, Status, counted_results
+from dse.sweep import point_key
 
 __all__ = ["MEASURED_STATUSES", "PointGroup", "Stat", "arch_map", "dataset_name", "group_points",
            "measured", "stat", "swept_keys", "varying_keys"]
 
 # Results whose test metrics the figures use: trained here, or taken over from an equal run.
-MEASURED_STATUSES = ("complete", "reused")
+MEASURED_STATUSES = tuple(s for s in Status if s.measured)
 ARCH_KEYS = ("base_e", "incr_e", "freq", "sr", "pct3x3", "bypass")  # shown on hover
 
 
@@ -40,7 +42,7 @@ def stat(values: Iterable[float | None]) -> Stat:
 
 def measured(result: ResultRecord) -> bool:
     """Whether a result counts: complete or reused, with a test top-1."""
-    return result.status in MEASURED_STATUSES and result.test_top1 is not None
+    return result.status.measured and result.test_top1 is not None
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,6 @@ def arch_map(archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> dict[str
     return {arch.fingerprint: arch for arch in archs}
 
 
-def _key(point: Mapping[str, Any]) -> str:
-    """Canonical text of a point (equal points, equal text)."""
-    return json.dumps(point, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def group_points(results: Sequence[ResultRecord],
                  archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> list[PointGroup]:
     """One group per distinct point, in first-seen order; points with no measurement included.
@@ -92,21 +89,23 @@ def group_points(results: Sequence[ResultRecord],
         archs: the networks, by fingerprint or as a list.
 
     Returns:
-        The groups: test top-1/top-5 mean and spread over the measured results, the size.
+        The groups: test top-1/top-5 mean and spread over the counted, measured results (one
+        per seed), the size, and the status counts of every result.
     """
     networks = arch_map(archs)
     members: dict[str, list[ResultRecord]] = {}
     for result in results:
-        members.setdefault(_key(result.point), []).append(result)
+        members.setdefault(point_key(result.point), []).append(result)
+    counted = {id(r) for r in counted_results(results)}
     groups = []
     for recs in members.values():
-        good = [r for r in recs if measured(r)]
+        good = [r for r in recs if id(r) in counted and measured(r)]
         known = [networks[r.fingerprint] for r in (good or recs) if r.fingerprint in networks]
-        size = max(a.size_bytes for a in known) / MB if known else None
+        size = max(a.size_mb for a in known) if known else None
         groups.append(PointGroup(
             point=dict(recs[0].point), arch=dict(known[0].arch) if known else {}, size_mb=size,
             top1=stat(r.test_top1 for r in good), top5=stat(r.test_top5 for r in good),
-            seeds=tuple(r.seed for r in good), statuses=dict(Counter(r.status for r in recs)),
+            seeds=tuple(r.seed for r in good), statuses=dict(Counter(r.status.value for r in recs)),
         ))
     return groups
 
@@ -124,7 +123,7 @@ def varying_keys(results: Sequence[ResultRecord]) -> list[str]:
     values: dict[str, set[str]] = {}
     for result in results:
         for key, value in result.point.items():
-            values.setdefault(key, set()).add(_key({"v": value}))
+            values.setdefault(key, set()).add(point_key({"v": value}))
     return [key for key in swept_keys(results) if len(values.get(key, ())) > 1]
 
 

@@ -14,8 +14,9 @@ from html import escape
 from dse.figures._pareto import pareto_front
 from dse.figures._stats import PointGroup, Stat, dataset_name, group_points
 from dse.records import ArchRecord, ResultRecord
+from dse.sweep import point_label
 
-__all__ = ["StudySummary", "study_summary", "summary_html", "summary_markdown"]
+__all__ = ["StudySummary", "study_summary", "summary_html", "summary_markdown", "summary_text"]
 
 COLUMNS = ("point", "n seeds", "size MB", "test top-1", "test top-5", "statuses")
 
@@ -52,14 +53,14 @@ def study_summary(study: str, results: Sequence[ResultRecord],
                key=lambda g: g.top1.mean or 0.0, default=None)
     return StudySummary(
         study=study, dataset=dataset_name(results), results=len(results),
-        statuses=dict(Counter(r.status for r in results)), points=points, best=best,
+        statuses=dict(Counter(r.status.value for r in results)), points=points, best=best,
         front=[scored[i] for i in pareto_front(pairs)],
     )
 
 
 def _label(group: PointGroup) -> str:
     """'sr=0.25' (or 'base' for the empty point)."""
-    return " ".join(f"{k}={v}" for k, v in group.point.items()) or "base"
+    return point_label(group.point)
 
 
 def _pct(s: Stat) -> str:
@@ -119,3 +120,20 @@ def summary_html(summary: StudySummary) -> str:
                    for g in summary.points)
     return (f'<table class="points"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
             "</table>")
+
+
+def summary_text(summary: StudySummary, *, title: str) -> str:
+    """The summary as aligned text for a terminal: one row per point, mean ± sd over seeds.
+
+    Args:
+        summary: from study_summary.
+        title: the first line.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    cells = [_cells(g) for g in summary.points]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(COLUMNS)]
+    lines = [title, "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)

@@ -1,21 +1,23 @@
-"""The study layer: Optuna studies over sweeps, run by workers; the only package importing Optuna."""
+"""The study layer: Optuna studies over sweeps, run by workers; the only package importing Optuna.
+
+Its names load lazily, so `import dse.search._storage` (the dashboard's) stays light.
+"""
 
 from __future__ import annotations
 
-from dse.search._context import RunConfig, StudyConfig, run_config
-from dse.search._samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler
-from dse.search._study import StudyReport, open_study, print_summary, run_study
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "PRUNERS",
-    "SAMPLERS",
-    "RunConfig",
-    "StudyConfig",
-    "StudyReport",
-    "make_pruner",
-    "make_sampler",
-    "open_study",
-    "print_summary",
-    "run_config",
-    "run_study",
-]
+__all__ = ["PRUNERS", "SAMPLERS", "StudyReport", "make_pruner", "make_sampler", "open_study",
+           "run_study"]
+
+_WHERE = {"PRUNERS": "_samplers", "SAMPLERS": "_samplers", "make_pruner": "_samplers",
+          "make_sampler": "_samplers", "StudyReport": "_study", "open_study": "_study",
+          "run_study": "_study"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its private module on first use."""
+    if name not in _WHERE:
+        raise AttributeError(f"module 'dse.search' has no attribute {name!r}")
+    return getattr(import_module(f"dse.search.{_WHERE[name]}"), name)

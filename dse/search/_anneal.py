@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,12 +46,7 @@ class AnnealingSampler(BaseSampler):
         self.n_startup_trials = n_startup_trials
         self.t0, self.cooling = initial_temperature, cooling
         self.step_scale, self.categorical_flip = step_scale, categorical_flip
-        self._random = RandomSampler(seed=seed)
         self._space = IntersectionSearchSpace()
-
-    def reseed_rng(self) -> None:
-        """Reseed the fallback random sampler (Optuna calls this for parallel jobs)."""
-        self._random.reseed_rng()
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial
                                     ) -> dict[str, BaseDistribution]:
@@ -84,8 +80,7 @@ class AnnealingSampler(BaseSampler):
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
                         search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         """A neighbour of the current state (random until n_startup_trials have finished)."""
-        finished = study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,),
-                                     use_cache=True)
+        finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if len(finished) < self.n_startup_trials or not search_space:
             return {}
         finished = sorted(finished, key=lambda t: t.number)
@@ -120,5 +115,10 @@ class AnnealingSampler(BaseSampler):
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
-        """Parameters outside the relative space are drawn at random."""
-        return self._random.sample_independent(study, trial, param_name, param_distribution)
+        """Parameters outside the relative space are drawn at random, seeded per trial.
+
+        Each (trial, parameter) has its own stream, so parallel workers draw distinct points.
+        """
+        seed = (self.seed * 7_919 + trial.number) * 1_000_003 + zlib.crc32(param_name.encode())
+        return RandomSampler(seed=seed % 2**32).sample_independent(
+            study, trial, param_name, param_distribution)

@@ -1,4 +1,8 @@
-"""Evaluate one (point, seed): budget check, reuse of an identical network, or training."""
+"""Evaluate one (point, seed): budget check, reuse of an identical network, or training.
+
+Owns the data modules of a worker process (read once per input size) and the records a
+trial stores. Knows Optuna only for the pruning callback; never touches trial states.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,25 @@ from typing import Any
 import optuna
 import pytorch_lightning as pl
 
-from dse.complexity import MB
+from dse.config import DatasetConfig, RunConfig, Status
+from dse.data import DataModule, build_data
 from dse.records import ArchRecord, ResultRecord, arch_record
-from dse.search._context import RunConfig, provenance
+from dse.search._provenance import provenance
 from dse.store import Store
 from dse.sweep import stable_hash
 from dse.train import TrainResult, fit
 
-__all__ = ["Outcome", "PruningCallback", "budget_violation", "evaluate", "record_failure"]
+__all__ = ["Outcome", "PruningCallback", "data_for", "evaluate", "record_failure"]
 
-# Results that end a (point, seed) for good; anything else is run again on resume.
-FINAL_STATUSES = ("complete", "diverged", "reused", "rejected", "pruned")
+_DATA: dict[tuple[DatasetConfig, int], DataModule] = {}  # this process's data, read once
+
+
+def data_for(dataset: DatasetConfig, input_size: int) -> DataModule:
+    """The data module of `dataset` at `input_size`, built once per process."""
+    key = (dataset, input_size)
+    if key not in _DATA:
+        _DATA[key] = build_data(dataset, input_size=input_size)
+    return _DATA[key]
 
 
 @dataclass(frozen=True)
@@ -29,16 +41,11 @@ class Outcome:
     record: ResultRecord
     arch: ArchRecord
 
-    @property
-    def size_mb(self) -> float:
-        """Model size in MB (2^20 bytes, 32-bit weights)."""
-        return self.arch.size_bytes / MB
-
     def objective_values(self, objectives: Sequence[str]) -> list[float] | None:
         """Values for Optuna (accuracy is validation top-1), or None when nothing was measured."""
-        if self.record.status not in ("complete", "reused") or self.record.val_top1 is None:
+        if not self.record.status.measured or self.record.val_top1 is None:
             return None
-        table = {"accuracy": self.record.val_top1, "size_mb": self.size_mb,
+        table = {"accuracy": self.record.val_top1, "size_mb": self.arch.size_mb,
                  "macs": float(self.arch.macs)}
         return [table[o] for o in objectives]
 
@@ -60,18 +67,8 @@ class PruningCallback(pl.Callback):
             raise optuna.TrialPruned(f"pruned after epoch {trainer.current_epoch + 1}")
 
 
-def budget_violation(cfg: RunConfig, arch: ArchRecord) -> str | None:
-    """Why `arch` exceeds the study's size or MAC budget, or None when it fits."""
-    size_mb = arch.size_bytes / MB
-    if cfg.study.max_size_mb is not None and size_mb > cfg.study.max_size_mb:
-        return f"size {size_mb:.3f} MB exceeds study.max_size_mb={cfg.study.max_size_mb}"
-    if cfg.study.max_macs is not None and arch.macs > cfg.study.max_macs:
-        return f"{arch.macs:,} MACs exceed study.max_macs={cfg.study.max_macs:,}"
-    return None
-
-
 def _record(cfg: RunConfig, *, trial_number: int, point: dict[str, Any], seed: int,
-            arch: ArchRecord | None, status: str, **values: Any) -> ResultRecord:
+            arch: ArchRecord | None, status: Status, **values: Any) -> ResultRecord:
     """A ResultRecord with the run's identity and provenance filled in."""
     prov = provenance()
     return ResultRecord(
@@ -86,13 +83,13 @@ def record_failure(cfg: RunConfig, store: Store, *, trial_number: int, point: di
                    seed: int, reason: str) -> ResultRecord:
     """Store a failed result (an exception, an interrupt, or a worker that stopped)."""
     try:
-        arch: ArchRecord | None = arch_record(cfg.sweep.arch_for(cfg.arch, point))
+        arch: ArchRecord | None = arch_record(cfg.arch_for(point))
     except ValueError:  # the point itself is invalid: there is no network to name
         arch = None
     if arch is not None:
         store.save_arch(arch)
     record = _record(cfg, trial_number=trial_number, point=point, seed=seed, arch=arch,
-                     status="failed", reason=reason)
+                     status=Status.FAILED, reason=reason)
     store.save_result(record)
     return record
 
@@ -115,14 +112,14 @@ def evaluate(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str
     Exceptions from training propagate (the worker records them and decides on a retry);
     optuna.TrialPruned propagates after the pruned result is stored.
     """
-    spec = cfg.sweep.arch_for(cfg.arch, point)
+    spec = cfg.arch_for(point)
     arch = arch_record(spec)
     store.save_arch(arch)
     common = {"trial_number": trial_number, "point": point, "seed": seed, "arch": arch}
 
-    reason = budget_violation(cfg, arch)
+    reason = cfg.study.budget_violation(arch)
     if reason is not None:
-        record = _record(cfg, status="rejected", reason=reason, **common)
+        record = _record(cfg, status=Status.REJECTED, reason=reason, **common)
         store.save_result(record)
         return Outcome(record, arch)
 
@@ -132,7 +129,7 @@ def evaluate(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str
         metrics = {k: getattr(earlier, k) for k in (
             "val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "epochs",
             "wall_time_s", "images_per_s", "device")}
-        status = "reused" if earlier.status != "diverged" else "diverged"
+        status = Status.DIVERGED if earlier.status is Status.DIVERGED else Status.REUSED
         record = _record(cfg, status=status, reused_from=earlier.trial_number,
                          reused_from_study=earlier.study,
                          reason=f"same network as {earlier.study} trial {earlier.trial_number}",
@@ -140,15 +137,16 @@ def evaluate(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str
         store.save_result(record)
         return Outcome(record, arch)
 
-    data = cfg.data_for(spec.input_size)
+    data = data_for(cfg.dataset, spec.input_size)
     train_cfg = replace(cfg.train, threads=threads) if threads else cfg.train
     try:
         result = fit(spec, data, train_cfg, seed=seed, callbacks=callbacks)
     except optuna.TrialPruned as exc:
-        store.save_result(_record(cfg, status="pruned", reason=str(exc), **common))
+        store.save_result(_record(cfg, status=Status.PRUNED, reason=str(exc), **common))
         raise
-    record = _record(cfg, status=result.status if result.status == "diverged" else "complete",
-                     reason="loss became NaN or infinite" if result.status == "diverged" else None,
+    reasons = {Status.DIVERGED: "loss became NaN or infinite",
+               Status.STOPPED: f"a callback stopped training after {result.epochs} epoch(s)"}
+    record = _record(cfg, status=result.status, reason=reasons.get(result.status),
                      **_trained(result), **common)
     store.save_result(record)
     return Outcome(record, arch)

@@ -1,52 +1,37 @@
-"""Sampler and pruner registries: a name in the config -> an Optuna object."""
+"""Sampler and pruner registries: a name in the config -> an Optuna object.
+
+The names and the options each sampler takes are defined once, in dse.config
+(SAMPLER_OPTIONS, PRUNER_NAMES); a test checks that every name has a factory here.
+"""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import Any
 
 import optuna
 
+from dse.config import SamplerConfig
 from dse.search._anneal import AnnealingSampler
+from dse.sweep import stable_hash
 
-__all__ = ["PRUNERS", "SAMPLERS", "make_pruner", "make_sampler"]
+__all__ = ["PRUNERS", "SAMPLERS", "make_pruner", "make_sampler", "trial_seed"]
 
+Factory = Callable[[SamplerConfig, int], optuna.samplers.BaseSampler]
 
-def _tpe(seed: int, n_startup_trials: int, **_: Any) -> optuna.samplers.BaseSampler:
-    """Tree-structured Parzen estimator."""
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
-
-
-def _gp(seed: int, n_startup_trials: int, **_: Any) -> optuna.samplers.BaseSampler:
-    """Gaussian-process Bayesian optimisation."""
-    return optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup_trials)
-
-
-def _nsga2(seed: int, population_size: int = 8, **_: Any) -> optuna.samplers.BaseSampler:
-    """NSGA-II genetic algorithm."""
-    return optuna.samplers.NSGAIISampler(seed=seed, population_size=population_size)
-
-
-def _random(seed: int, **_: Any) -> optuna.samplers.BaseSampler:
-    """Random search."""
-    return optuna.samplers.RandomSampler(seed=seed)
-
-
-def _qmc(seed: int, **_: Any) -> optuna.samplers.BaseSampler:
-    """Scrambled Sobol quasi-Monte Carlo."""
-    return optuna.samplers.QMCSampler(seed=seed, qmc_type="sobol", scramble=True)
-
-
-def _anneal(seed: int, n_startup_trials: int, initial_temperature: float = 0.1,
-            cooling: float = 0.9, **_: Any) -> optuna.samplers.BaseSampler:
-    """Simulated annealing."""
-    return AnnealingSampler(seed=seed, n_startup_trials=n_startup_trials,
-                            initial_temperature=initial_temperature, cooling=cooling)
-
-
-SAMPLERS: dict[str, Callable[..., optuna.samplers.BaseSampler]] = {
-    "tpe": _tpe, "gp": _gp, "nsga2": _nsga2, "random": _random, "qmc": _qmc, "anneal": _anneal,
+SAMPLERS: dict[str, Factory] = {
+    "tpe": lambda c, seed: optuna.samplers.TPESampler(seed=seed,
+                                                      n_startup_trials=c.n_startup_trials),
+    "gp": lambda c, seed: optuna.samplers.GPSampler(seed=seed, n_startup_trials=c.n_startup_trials),
+    "nsga2": lambda c, seed: optuna.samplers.NSGAIISampler(
+        seed=seed, population_size=c.population_size or 8),
+    "random": lambda c, seed: optuna.samplers.RandomSampler(seed=seed),
+    # Sobol points are indexed by the study's own counter: one scramble seed for every trial.
+    "qmc": lambda c, seed: optuna.samplers.QMCSampler(seed=c.seed, qmc_type="sobol", scramble=True),
+    # The annealing chain is replayed from the study with the base seed; its proposals and
+    # start-up draws are already seeded per trial.
+    "anneal": lambda c, seed: AnnealingSampler(
+        seed=c.seed, n_startup_trials=c.n_startup_trials,
+        initial_temperature=c.initial_temperature or 0.1, cooling=c.cooling or 0.9),
 }
 
 PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
@@ -56,24 +41,22 @@ PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
 }
 
 
-def make_sampler(values: dict[str, Any]) -> optuna.samplers.BaseSampler:
-    """The sampler named in the `sampler` config group, with its options."""
-    options = dict(values)
-    name = options.pop("name", None)
-    if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; valid: {', '.join(SAMPLERS)}")
-    options.setdefault("seed", 0)
-    options.setdefault("n_startup_trials", 5)
-    factory = SAMPLERS[name]
-    accepted = (set(inspect.signature(factory).parameters) - {"_"}) | {"seed", "n_startup_trials"}
-    unknown = sorted(set(options) - accepted)
-    if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for sampler {name}; valid: {sorted(accepted)}")
-    return factory(**options)
+def trial_seed(base: int, trial_number: int) -> int:
+    """The sampler seed of one trial: derived from sampler.seed and the trial's number.
+
+    Workers that share a study therefore draw from distinct streams, and a trial's draw does
+    not depend on which worker took it.
+    """
+    return int(stable_hash([base, trial_number])[:8], 16)
+
+
+def make_sampler(cfg: SamplerConfig, *, trial_number: int | None = None
+                 ) -> optuna.samplers.BaseSampler:
+    """The sampler of the `sampler` group, seeded for `trial_number` (or with sampler.seed)."""
+    seed = cfg.seed if trial_number is None else trial_seed(cfg.seed, trial_number)
+    return SAMPLERS[cfg.name](cfg, seed)
 
 
 def make_pruner(name: str) -> optuna.pruners.BasePruner:
-    """The pruner named by study.pruner."""
-    if name not in PRUNERS:
-        raise ValueError(f"study.pruner must be one of {', '.join(PRUNERS)}, got {name!r}")
+    """The pruner named by study.pruner (validated by dse.config)."""
     return PRUNERS[name]()

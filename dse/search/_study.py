@@ -1,77 +1,75 @@
-"""Run a study: open (or resume) it, start the workers, print the summary."""
+"""Run a study: open (or resume) it, start the workers, say how it ended.
+
+Owns the Optuna study and storage of a run and the worker processes; never prints figures
+(the entry point draws the summary from the store) and never changes logging globally.
+"""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import os
-import warnings
-from dataclasses import dataclass
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import optuna
 
-from dse.complexity import MB
-from dse.records import arch_record
-from dse.search._context import RunConfig
-from dse.search._objective import budget_violation
-from dse.search._progress import Progress, summary_rows, summary_table
+from dse import interrupt
+from dse.config import RunConfig
+from dse.records import counted_results
+from dse.search._objective import data_for
+from dse.search._progress import Progress
 from dse.search._samplers import make_pruner, make_sampler
-from dse.search._worker import done_count, run_worker, stale_trial_recorder
-from dse.store import Store, driver_url, open_store, redact_url
+from dse.search._storage import optuna_storage
+from dse.search._worker import item_counts, run_worker, stale_trial_recorder
+from dse.store import Store, open_store, redact_url
 from dse.sweep import stable_hash
 
 __all__ = ["StudyReport", "open_study", "run_study"]
 
 log = logging.getLogger(__name__)
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-# Heartbeats are used with ask/tell on purpose (trials are claimed under the study lock).
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
-SQLITE_TIMEOUT_S = 60
+JOIN_TIMEOUT_S = 120  # how long a stopped run waits for its worker processes
 
 
 @dataclass(frozen=True)
 class StudyReport:
-    """What a run did and where its results are."""
+    """What a run did, where its results are, and what failed for good."""
 
     study: str
     storage: str  # the URL with its password hidden
     total: int  # grid items (point x seed) or search trials
     done_before: int
     ran: int  # trials run by this process and its workers
-    rows: list[dict[str, Any]]
     output_dir: Path
+    failed: list[str] = field(default_factory=list)  # items without a counted result, and why
+
+    @property
+    def complete(self) -> bool:
+        """Whether every item has a counted result."""
+        return not self.failed
 
 
-def _optuna_storage(cfg: RunConfig, store: Store) -> optuna.storages.RDBStorage:
-    """Optuna's storage on the same database, with heartbeats for crashed workers."""
-    url = driver_url(cfg.storage_url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
-    # Optuna creates its tables on first use; workers starting together would race on
-    # PostgreSQL (CREATE TYPE ... already exists), so one process at a time does it.
-    with store.lock("optuna:schema"):
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs=kwargs,
-            heartbeat_interval=cfg.study.heartbeat_s, grace_period=3 * cfg.study.heartbeat_s,
-            heartbeat_stale_trial_callback=stale_trial_recorder(cfg, store),
-        )
-
-
-def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _differences(old: dict[str, object], new: dict[str, object]) -> list[str]:
     """Top-level keys whose values differ between two definitions."""
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
-def open_study(cfg: RunConfig, store: Store, *, create: bool = True) -> optuna.Study | None:
+def study_storage(cfg: RunConfig, store: Store) -> optuna.storages.RDBStorage:
+    """Optuna's storage with heartbeats; its tables are created by one process at a time."""
+    # Workers starting together would race on PostgreSQL (CREATE TYPE ... already exists).
+    with store.lock("optuna:schema"):
+        return optuna_storage(cfg.storage_url, heartbeat_s=cfg.study.heartbeat_s,
+                              on_stale=stale_trial_recorder(cfg, store))
+
+
+def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store, *,
+               create: bool = True) -> optuna.Study | None:
     """Load the study, or create it; refuse a study of that name with another definition.
 
     With create=False, a missing study gives None (nothing is written).
     """
-    storage = _optuna_storage(cfg, store)
     sampler = make_sampler(cfg.sampler) if cfg.sweep.kind == "search" else \
         optuna.samplers.RandomSampler(seed=0)  # grid trials are all queued: never sampled
     pruner = make_pruner(cfg.study.pruner)
@@ -104,33 +102,25 @@ def open_study(cfg: RunConfig, store: Store, *, create: bool = True) -> optuna.S
     return study
 
 
-def check_budget(cfg: RunConfig) -> None:
-    """Refuse, before any training, a grid in which no point meets the size or MAC budget."""
-    if cfg.sweep.kind != "grid" or (cfg.study.max_size_mb is None and cfg.study.max_macs is None):
-        return
-    archs = [arch_record(spec) for _, spec in cfg.points_archs()]
-    if all(budget_violation(cfg, a) for a in archs):
-        smallest = min(archs, key=lambda a: a.size_bytes)
-        raise ValueError(
-            f"no grid point meets the budget (study.max_size_mb={cfg.study.max_size_mb}, "
-            f"study.max_macs={cfg.study.max_macs}): the smallest network is "
-            f"{smallest.size_bytes / MB:.3f} MB with {smallest.macs:,} MACs"
-        )
+def _status(cfg: RunConfig, store: Store) -> tuple[int, list[str]]:
+    """Items finished (counted or given up), and a line for each item given up."""
+    results = store.results(cfg.study_name)
+    if cfg.sweep.kind == "search":
+        counted = len(counted_results(results))
+        return counted, []
+    counts = item_counts(cfg, results)
+    given_up = counts.finished - counts.counted
+    failed = [f"{key} seed {seed}: {counts.last_failure.get((key, seed), '')}"
+              for key, seed in sorted(given_up)]
+    return len(counts.finished), failed
 
 
-def _total(cfg: RunConfig) -> int:
-    """Number of items the sweep runs."""
-    if cfg.sweep.kind == "grid":
-        return len(cfg.sweep.points()) * cfg.study.seeds
-    return cfg.sweep.n_trials
-
-
-def prepare_data(cfg: RunConfig) -> None:
-    """Read the data once for every input size the sweep uses (errors surface here)."""
-    sizes = {spec.input_size for _, spec in cfg.points_archs()} if cfg.sweep.kind == "grid" \
-        else {int(cfg.arch["input_size"])}
-    for size in sorted(sizes):
-        cfg.data_for(size).setup()
+def _search_shortfall(cfg: RunConfig, store: Store) -> list[str]:
+    """For a search that ended early: one line saying how many trials count."""
+    counted = len(counted_results(store.results(cfg.study_name)))
+    if counted >= cfg.sweep.n_trials:
+        return []
+    return [f"only {counted} of {cfg.sweep.n_trials} trials have a result (too many failed)"]
 
 
 def threads_per_worker(cfg: RunConfig) -> int:
@@ -138,68 +128,84 @@ def threads_per_worker(cfg: RunConfig) -> int:
     return cfg.train.threads or max(1, (os.cpu_count() or 1) // cfg.study.workers)
 
 
-def worker_process(cfg: RunConfig, threads: int) -> None:
+def _work(cfg: RunConfig, store: Store, threads: int, progress: Progress) -> int:
+    """Open the study with heartbeats and run one worker in this process."""
+    storage = study_storage(cfg, store)
+    study = open_study(cfg, storage, store)
+    assert study is not None
+    return run_worker(cfg, store, study, storage, progress, threads=threads)
+
+
+def worker_process(cfg: RunConfig, threads: int, setup: Callable[[], None] | None) -> None:
     """Entry of an extra worker process: open the store and study, run trials."""
-    logging.basicConfig(level=logging.WARNING)
+    if setup is not None:
+        setup()
     with open_store(cfg.storage_url) as store:
-        study = open_study(cfg, store)
-        progress = Progress(_total(cfg), done=done_count(cfg, store), workers=cfg.study.workers)
+        progress = Progress(cfg.total(), workers=cfg.study.workers)
         try:
-            run_worker(cfg, store, study, progress, threads=threads)
-        except KeyboardInterrupt:
-            pass
+            _work(cfg, store, threads, progress)
+        except KeyboardInterrupt as exc:
+            raise SystemExit(interrupt.exit_code(exc)) from None
 
 
-def run_study(cfg: RunConfig) -> StudyReport:
-    """Run (or resume) the study of `cfg` to completion.
+def _stop_workers(procs: list[multiprocessing.process.BaseProcess], exc: BaseException) -> None:
+    """Pass a stop on to the extra workers (SIGTERM or SIGINT) and wait for them."""
+    signum = signal.SIGTERM if isinstance(exc, interrupt.Terminated) else signal.SIGINT
+    for proc in procs:
+        if proc.is_alive() and proc.pid is not None:
+            os.kill(proc.pid, signum)
+    for proc in procs:
+        proc.join(JOIN_TIMEOUT_S)
+
+
+def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None) -> StudyReport:
+    """Run (or resume) the study of `cfg` until every item is finished.
 
     Args:
         cfg: the typed run configuration.
+        worker_setup: called first in each extra worker process (an entry point's logging).
 
     Returns:
-        A StudyReport with the summary rows over seeds.
+        A StudyReport; its `failed` lists the items given up after study.max_retries.
 
     Raises:
-        ValueError: bad storage URL, a study of that name with another definition, or a
-            budget no point meets; nothing is stored in these cases.
+        ValueError: bad storage URL, or a study of that name with another definition;
+            nothing is stored in these cases.
+        KeyboardInterrupt: Ctrl-C, or interrupt.Terminated for SIGTERM, after the trials
+            they hit are stored as interrupted.
     """
-    check_budget(cfg)
     with open_store(cfg.storage_url) as store:
-        study = open_study(cfg, store, create=False)  # refuses a mismatched study first
-        total, done = _total(cfg), done_count(cfg, store)
+        storage = optuna_storage(cfg.storage_url)
+        open_study(cfg, storage, store, create=False)  # refuses a mismatched study first
+        total = cfg.total()
+        done, failed = _status(cfg, store)
         shown = redact_url(cfg.storage_url)
+        ran = 0
         if done >= total:
             print(f"nothing left to do: study '{cfg.study_name}' has all {total} results "
                   f"in {shown}", flush=True)
-            ran = 0
         else:
-            prepare_data(cfg)  # unreadable or missing data fail here, before any trial
-            study = study or open_study(cfg, store)
-            assert study is not None
+            for size in cfg.input_sizes():  # unreadable or missing data fail here, before any trial
+                data_for(cfg.dataset, size).setup()
             threads = threads_per_worker(cfg)
             print(f"study '{cfg.study_name}' ({cfg.sweep.description or cfg.sweep.name}): "
                   f"{total - done} of {total} to run, {cfg.study.workers} worker(s) x "
                   f"{threads} thread(s), results in {shown}", flush=True)
             progress = Progress(total, done=done, workers=cfg.study.workers)
             ctx = multiprocessing.get_context("spawn")
-            extra = [ctx.Process(target=worker_process, args=(cfg, threads), daemon=False)
+            extra = [ctx.Process(target=worker_process, args=(cfg, threads, worker_setup))
                      for _ in range(cfg.study.workers - 1)]
             for proc in extra:
                 proc.start()
             try:
-                ran = run_worker(cfg, store, study, progress, threads=threads)
-            finally:
-                for proc in extra:
-                    proc.join()
-        results = store.results(cfg.study_name)
-        archs = store.archs({r.fingerprint for r in results})
-        rows = summary_rows(results, archs)
-    return StudyReport(cfg.study_name, shown, total, done, ran, rows, cfg.output_dir())
+                ran = _work(cfg, store, threads, progress)
+            except KeyboardInterrupt as exc:
+                _stop_workers(extra, exc)
+                raise
+            for proc in extra:
+                proc.join()
+            done, failed = _status(cfg, store)
+        if cfg.sweep.kind == "search":
+            failed = _search_shortfall(cfg, store)
+    return StudyReport(cfg.study_name, shown, total, done, ran, cfg.output_dir(), failed)
 
-
-def print_summary(report: StudyReport, cfg: RunConfig) -> None:
-    """Print the summary table and where the results are."""
-    title = "Table 3 (bypass)" if cfg.sweep.name == "bypass" else \
-        f"Summary of '{report.study}' (mean ± sd over seeds)"
-    print(summary_table(report.rows, title=title), flush=True)
-    print(f"results: study '{report.study}' in {report.storage}", flush=True)

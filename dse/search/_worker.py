@@ -1,10 +1,25 @@
-"""One worker process of a study: take the next trial under the study lock, run it, repeat.
+"""One worker process of a study: claim the next item under the study lock, run it, repeat.
 
-Grid sweeps: under the lock, a worker fails trials whose worker stopped sending heartbeats,
-enqueues every (point, seed) that is neither finished nor queued nor running, and pops one
-queued trial. Every enqueue and pop happens under the lock, so no (point, seed) is queued or
-run twice, whatever the number of workers. Search sweeps ask the sampler for a new trial under
-the lock until the study holds n_trials.
+Claim protocol. Every step below runs under the study lock (a PostgreSQL advisory lock, or a
+file lock for SQLite), and a stop (Ctrl-C, SIGTERM) that arrives meanwhile waits until it ends:
+1. Fail stale trials: RUNNING trials whose heartbeat is older than the grace (Optuna's check),
+   and RUNNING trials without a claim stamp, whose worker died inside a claim (every claim
+   stamps its trial before it releases the lock, so under the lock an unstamped RUNNING trial
+   has no live owner). Each is stored as a failed result ("no heartbeat") and runs again.
+2. Read the pending (WAITING, RUNNING) trials first, then the stored results. A worker saves
+   its result before it tells Optuna that the trial ended, so an item whose trial ends between
+   the two reads is in the second: no item can look neither finished nor pending.
+3. Grid sweeps: enqueue every item (point, seed) that is neither finished nor pending, and pop
+   one with ask(). The popped item is checked against the results again; one already
+   finished is ended at once (attr `dse_skipped`) and the claim goes on. Search sweeps: ask a
+   new trial, from a sampler seeded for that trial number, while fewer than n_trials count.
+4. Stamp the trial: its first heartbeat, then the `worker` attr.
+The heartbeat thread starts right after the claim, before the point is sampled.
+
+A worker whose heartbeat lapsed (stopped, suspended, slow) may find on finishing that another
+worker failed its trial and ran the item again: it logs a warning and goes on. Its result stays
+in the store; statistics count only the first final result of each item
+(dse.records.counted_results), so no seed is counted twice.
 """
 
 from __future__ import annotations
@@ -15,35 +30,40 @@ import socket
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from dse import interrupt
+from dse.config import RunConfig, Status
 from dse.data import DataError
 from dse.records import ResultRecord
-from dse.search._context import RunConfig
-from dse.search._objective import FINAL_STATUSES, PruningCallback, evaluate, record_failure
+from dse.search._objective import PruningCallback, evaluate, record_failure
 from dse.search._progress import Progress
+from dse.search._samplers import make_sampler, trial_seed
 from dse.store import Store
 from dse.sweep import point_key
 
-__all__ = ["Heartbeat", "run_worker"]
+__all__ = ["Claim", "Heartbeat", "claim", "item_counts", "run_worker"]
 
 log = logging.getLogger(__name__)
 PENDING = (TrialState.WAITING, TrialState.RUNNING)
 INTERRUPTED = "interrupted"
 NO_HEARTBEAT = "worker stopped (no heartbeat)"
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # who runs a trial, as a trial user attr
+Item = tuple[str, int]  # (point key, seed)
 
 
 class Heartbeat:
     """A thread that records the trial's heartbeat every `interval` seconds while it runs."""
 
-    def __init__(self, study: optuna.Study, trial_id: int, interval: float) -> None:
+    def __init__(self, storage: optuna.storages.RDBStorage, trial_id: int, interval: float
+                 ) -> None:
         """Prepare the thread."""
-        self.storage, self.trial_id, self.interval = study._storage, trial_id, interval
+        self.storage, self.trial_id, self.interval = storage, trial_id, interval
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
@@ -51,7 +71,7 @@ class Heartbeat:
         """Record heartbeats until stopped."""
         while not self.stop.wait(self.interval):
             try:
-                self.storage.record_heartbeat(self.trial_id)  # type: ignore[attr-defined]
+                self.storage.record_heartbeat(self.trial_id)
             except Exception as exc:  # a missed beat is retried; the database may be busy
                 log.warning("heartbeat failed: %s", exc)
 
@@ -66,7 +86,7 @@ class Heartbeat:
         self.thread.join()
 
 
-def _item(trial: FrozenTrial) -> tuple[str, int] | None:
+def _item(trial: FrozenTrial) -> Item | None:
     """The (point key, seed) a grid trial was queued for."""
     attrs = trial.user_attrs
     if "point_key" not in attrs:
@@ -74,56 +94,117 @@ def _item(trial: FrozenTrial) -> tuple[str, int] | None:
     return attrs["point_key"], int(attrs["seed"])
 
 
-def _grid_items(cfg: RunConfig) -> list[tuple[dict[str, Any], int]]:
-    """Every (point, seed) of a grid sweep, in order."""
-    return [(p, s) for p in cfg.sweep.points() for s in range(cfg.study.seeds)]
+@dataclass(frozen=True)
+class ItemCounts:
+    """What the stored results say of a grid's items."""
+
+    finished: set[Item]  # a final result, or retries used up: nothing more to run
+    counted: set[Item]  # a final result (what the statistics count)
+    last_failure: dict[Item, str]  # the latest failure reason of each failed item
 
 
-def finished_items(cfg: RunConfig, results: list[ResultRecord]) -> set[tuple[str, int]]:
-    """Items with a final result, or whose retries are used up."""
-    done = {(point_key(r.point), r.seed) for r in results if r.status in FINAL_STATUSES}
-    failures = Counter((point_key(r.point), r.seed) for r in results
-                       if r.status == "failed" and r.reason != INTERRUPTED)
-    done |= {item for item, n in failures.items() if n > cfg.study.max_retries}
-    return done
+def item_counts(cfg: RunConfig, results: list[ResultRecord]) -> ItemCounts:
+    """Items with a final result, and items whose retries are used up."""
+    counted = {(point_key(r.point), r.seed) for r in results if r.status.final}
+    failures = [r for r in results if r.status is Status.FAILED and r.reason != INTERRUPTED]
+    tries = Counter((point_key(r.point), r.seed) for r in failures)
+    exhausted = {item for item, n in tries.items() if n > cfg.study.max_retries}
+    last = {(point_key(r.point), r.seed): r.reason or "" for r in failures}
+    return ItemCounts(counted | exhausted, counted, last)
 
 
-def done_count(cfg: RunConfig, store: Store) -> int:
-    """Items of the sweep already finished (by any worker)."""
-    results = store.results(cfg.study_name)
-    if cfg.sweep.kind == "grid":
-        return len(finished_items(cfg, results))
-    return sum(r.status != "failed" for r in results)
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of one claim: a trial to run (or None), and what the study holds."""
+
+    trial: optuna.Trial | None
+    running: int  # trials other workers are running
+    done: int  # items (grid) or trials (search) finished
 
 
-def _claim_grid_trial(cfg: RunConfig, store: Store, study: optuna.Study
-                      ) -> tuple[optuna.Trial | None, int]:
-    """Under the lock: enqueue missing items, pop one; return (trial or None, running count)."""
-    done = finished_items(cfg, store.results(cfg.study_name))
-    pending = study.get_trials(deepcopy=False, states=PENDING)
+def _fail_orphans(cfg: RunConfig, store: Store, study: optuna.Study) -> None:
+    """Fail RUNNING trials that lost their worker (step 1 of the protocol)."""
+    optuna.storages.fail_stale_trials(study)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if "worker" not in trial.user_attrs:
+            study.tell(trial.number, state=TrialState.FAIL)
+            _record_lost(cfg, store, trial)
+
+
+def _record_lost(cfg: RunConfig, store: Store, trial: FrozenTrial) -> None:
+    """Store the failure of a trial whose worker stopped."""
+    item = _item(trial)
+    record_failure(cfg, store, trial_number=trial.number, point=dict(trial.params),
+                   seed=item[1] if item else 0, reason=NO_HEARTBEAT)
+    log.warning("trial %d lost its worker (no heartbeat); it will run again", trial.number)
+
+
+def stale_trial_recorder(cfg: RunConfig, store: Store) -> Any:
+    """Optuna callback run once per trial failed for missing heartbeats: record the failure."""
+    def record(study: optuna.Study, trial: FrozenTrial) -> None:
+        _record_lost(cfg, store, trial)
+    return record
+
+
+def _claim_grid(cfg: RunConfig, store: Store, study: optuna.Study) -> Claim:
+    """Steps 2-3 for a grid: enqueue missing items, pop one that is not finished."""
+    pending = study.get_trials(deepcopy=False, states=PENDING)  # before the results: see above
+    counts = item_counts(cfg, store.results(cfg.study_name))
     queued = {_item(t) for t in pending}
-    for point, seed in _grid_items(cfg):
+    for point, seed in cfg.grid_items():
         key = point_key(point)
-        if (key, seed) not in done and (key, seed) not in queued:
+        if (key, seed) not in counts.finished and (key, seed) not in queued:
             study.enqueue_trial(point, user_attrs={"point_key": key, "seed": seed})
             queued.add((key, seed))
-    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-    running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-    return (study.ask() if waiting else None), running
+    running = sum(t.state == TrialState.RUNNING for t in pending)
+    while any(t.state == TrialState.WAITING for t in study.get_trials(
+            deepcopy=False, states=(TrialState.WAITING,))):
+        trial = study.ask()
+        item = (trial.user_attrs.get("point_key"), int(trial.user_attrs.get("seed", 0)))
+        if item not in counts.finished:
+            return Claim(trial, running, len(counts.finished))
+        trial.set_user_attr("dse_skipped", "its (point, seed) already has a final result")
+        study.tell(trial, state=TrialState.FAIL)
+    return Claim(None, running, len(counts.finished))
 
 
-def _claim_search_trial(cfg: RunConfig, study: optuna.Study) -> tuple[optuna.Trial | None, int]:
-    """Under the lock: a new sampled trial while the study holds fewer than n_trials."""
+def _claim_search(cfg: RunConfig, study: optuna.Study) -> Claim:
+    """Step 3 for a search: a new trial while fewer than n_trials count."""
     trials = study.get_trials(deepcopy=False)
     counted = [t for t in trials if t.state != TrialState.FAIL]
     running = sum(t.state == TrialState.RUNNING for t in trials)
     failed = len(trials) - len(counted)
     if failed > cfg.sweep.n_trials * (cfg.study.max_retries + 1):
         log.warning("stopping: %d trials failed (see the failed results for why)", failed)
-        return None, 0
+        return Claim(None, 0, len(counted))
     if len(counted) >= cfg.sweep.n_trials:
-        return None, running
-    return study.ask(), running
+        return Claim(None, running, len(counted))
+    seed = trial_seed(cfg.sampler.seed, len(trials))  # the next trial's number: all asks are locked
+    study.sampler = make_sampler(cfg.sampler, trial_number=len(trials))
+    trial = study.ask()
+    trial.set_user_attr("sampler_seed", seed)
+    return Claim(trial, running, len(counted) - running)
+
+
+def claim(cfg: RunConfig, store: Store, study: optuna.Study,
+          storage: optuna.storages.RDBStorage) -> Claim:
+    """Take the next trial under the study lock (the protocol in the module docstring)."""
+    with interrupt.deferred(), store.lock(f"study:{cfg.study_name}"):
+        _fail_orphans(cfg, store, study)
+        got = _claim_grid(cfg, store, study) if cfg.sweep.kind == "grid" else \
+            _claim_search(cfg, study)
+        if got.trial is not None:
+            storage.record_heartbeat(trial_id(storage, study, got.trial))
+            got.trial.set_user_attr("worker", WORKER)
+            got.trial.set_user_attr("worker_index", cfg.study.worker_index)
+    return got
+
+
+def trial_id(storage: optuna.storages.RDBStorage, study: optuna.Study, trial: optuna.Trial
+             ) -> int:
+    """The storage's id of a trial (heartbeats are recorded by id)."""
+    study_id = storage.get_study_id_from_name(study.study_name)
+    return storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
 
 
 def _suggest(cfg: RunConfig, trial: optuna.Trial) -> dict[str, Any]:
@@ -142,112 +223,104 @@ def _suggest(cfg: RunConfig, trial: optuna.Trial) -> dict[str, Any]:
     return point
 
 
-def stale_trial_recorder(cfg: RunConfig, store: Store) -> Any:
-    """Optuna callback run once per trial failed for missing heartbeats: record the failure."""
-    def record(study: optuna.Study, trial: FrozenTrial) -> None:
-        item = _item(trial)
-        seed = item[1] if item else 0
-        record_failure(cfg, store, trial_number=trial.number, point=dict(trial.params),
-                       seed=seed, reason=NO_HEARTBEAT)
-        log.warning("trial %d lost its worker (no heartbeat); it will run again", trial.number)
-    return record
+def _finish(study: optuna.Study, storage: optuna.storages.RDBStorage, trial: optuna.Trial, *,
+            attrs: dict[str, Any] | None = None, state: TrialState | None = None,
+            values: list[float] | None = None) -> None:
+    """Set the trial's attrs and tell Optuna how it ended; a trial already ended is left be."""
+    try:
+        for key, value in (attrs or {}).items():
+            trial.set_user_attr(key, value)
+        if values is not None:
+            study.tell(trial, values if len(values) > 1 else values[0])
+        else:
+            study.tell(trial, state=state)
+    except (UpdateFinishedTrialError, ValueError):  # tell says ValueError("Cannot tell a FAIL ...")
+        if storage.get_trial(trial_id(storage, study, trial)).state == TrialState.RUNNING:
+            raise
+        log.warning("trial %d was failed by another worker while this one ran (its heartbeat "
+                    "lapsed); the item ran again there. This result is kept; statistics count "
+                    "only the first result saved for an item", trial.number)
 
 
-def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study, trial: optuna.Trial,
-               progress: Progress, threads: int | None) -> None:
-    """Run one claimed trial and tell Optuna how it ended."""
-    point = _suggest(cfg, trial)
+def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study,
+               storage: optuna.storages.RDBStorage, trial: optuna.Trial, progress: Progress,
+               threads: int | None) -> None:
+    """Run one claimed trial (its heartbeat already beating) and tell Optuna how it ended."""
     seed = int(trial.user_attrs.get("seed", 0))
+    point: dict[str, Any] = dict(trial.params)
     callbacks = [PruningCallback(trial)] if cfg.study.pruner != "none" and \
         len(cfg.sweep.directions) == 1 else []
-    with Heartbeat(study, trial._trial_id, cfg.study.heartbeat_s):
-        try:
-            outcome = evaluate(cfg, store, trial_number=trial.number, point=point, seed=seed,
-                               threads=threads, callbacks=callbacks)
-        except optuna.TrialPruned:
-            study.tell(trial, state=TrialState.PRUNED)
-            progress.trial(store.results(cfg.study_name)[-1], None, done=done_count(cfg, store))
-            return
-        except (KeyboardInterrupt, SystemExit):
-            record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
-                           reason=INTERRUPTED)
-            study.tell(trial, state=TrialState.FAIL)
-            raise
-        except DataError as exc:  # bad data fail every trial alike: stop the run
-            record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
-                           reason=f"error: {exc}")
-            study.tell(trial, state=TrialState.FAIL)
-            raise
-        except Exception as exc:  # recorded, and the item is retried up to study.max_retries
-            reason = f"error: {type(exc).__name__}: {exc}"
-            record = record_failure(cfg, store, trial_number=trial.number, point=point,
-                                    seed=seed, reason=reason)
-            study.tell(trial, state=TrialState.FAIL)
-            progress.trial(record, None, done=done_count(cfg, store))
-            log.warning("trial %d failed: %s", trial.number, reason)
-            return
+    try:
+        interrupt.check()  # a stop held back during the claim ends this trial here
+        point = _suggest(cfg, trial)
+        outcome = evaluate(cfg, store, trial_number=trial.number, point=point, seed=seed,
+                           threads=threads, callbacks=callbacks)
+    except optuna.TrialPruned:
+        _finish(study, storage, trial, state=TrialState.PRUNED)
+        progress.trial(store.results(cfg.study_name)[-1], None)
+        return
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the item runs again on the next start
+        record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
+                       reason=INTERRUPTED)
+        _finish(study, storage, trial, state=TrialState.FAIL)
+        raise
+    except UpdateFinishedTrialError:  # failed by another worker before it began here
+        log.warning("trial %d was failed by another worker before it began here (its heartbeat "
+                    "lapsed); the item runs there", trial.number)
+        return
+    except DataError as exc:  # bad data fail every trial alike: stop the run
+        record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
+                       reason=f"error: {exc}")
+        _finish(study, storage, trial, state=TrialState.FAIL)
+        raise
+    except Exception as exc:  # recorded, and the item is retried up to study.max_retries
+        reason = f"error: {type(exc).__name__}: {exc}"
+        record = record_failure(cfg, store, trial_number=trial.number, point=point,
+                                seed=seed, reason=reason)
+        _finish(study, storage, trial, state=TrialState.FAIL)
+        progress.trial(record, None)
+        log.warning("trial %d failed: %s", trial.number, reason)
+        return
     rec, arch = outcome.record, outcome.arch
-    attrs = {"status": rec.status, "seed": seed, "size_mb": outcome.size_mb,
+    attrs = {"status": rec.status.value, "seed": seed, "size_mb": arch.size_mb,
              "params": arch.params, "macs": arch.macs, "fingerprint": arch.fingerprint,
              "val_top1": rec.val_top1, "test_top1": rec.test_top1, "test_top5": rec.test_top5,
              "wall_time_s": rec.wall_time_s, **{f"arch_{k}": v for k, v in arch.arch.items()
                                                  if k in ("base_e", "incr_e", "freq", "sr",
                                                           "pct3x3", "bypass")}}
-    for key, value in attrs.items():
-        trial.set_user_attr(key, value)
     values = outcome.objective_values(cfg.sweep.objectives if cfg.sweep.kind == "search"
                                       else ("accuracy",))
-    if values is None:
-        study.tell(trial, state=TrialState.PRUNED)
-    else:
-        study.tell(trial, values if len(values) > 1 else values[0])
-    progress.trial(rec, arch, done=done_count(cfg, store))
+    _finish(study, storage, trial, attrs=attrs, values=values,
+            state=TrialState.PRUNED if values is None else None)
+    progress.trial(rec, arch)
 
 
-def run_worker(cfg: RunConfig, store: Store, study: optuna.Study, progress: Progress, *,
+def run_worker(cfg: RunConfig, store: Store, study: optuna.Study,
+               storage: optuna.storages.RDBStorage, progress: Progress, *,
                threads: int | None) -> int:
-    """Run trials until the sweep is complete; return how many this worker ran."""
-    with interrupt.guard():
-        return _take_trials(cfg, store, study, progress, threads=threads)
+    """Run trials until the sweep is complete; return how many this worker ran.
 
-
-def _take_trials(cfg: RunConfig, store: Store, study: optuna.Study, progress: Progress, *,
-                 threads: int | None) -> int:
-    """The loop of run_worker: take a trial under the lock, run it, until none is left."""
-    ran = 0
-    lock_name = f"study:{cfg.study_name}"
-    while True:
-        trial = None
-        try:
-            interrupt.check()  # a Ctrl-C swallowed during the last trial stops here
-            with store.lock(lock_name):
-                optuna.storages.fail_stale_trials(study)
-                if cfg.sweep.kind == "grid":
-                    trial, running = _claim_grid_trial(cfg, store, study)
-                else:
-                    trial, running = _claim_search_trial(cfg, study)
-                if trial is not None:
-                    study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
-                    trial.set_user_attr("worker", WORKER)
-            if trial is None:
-                if running == 0:
-                    return ran
-                time.sleep(min(2.0, cfg.study.heartbeat_s))  # others are running: wait for them
-                continue
-            _run_trial(cfg, store, study, trial, progress, threads)
-        except (KeyboardInterrupt, SystemExit):
-            if trial is not None:
-                _fail_if_running(study, trial)
-            raise
-        ran += 1
-
-
-def _fail_if_running(study: optuna.Study, trial: optuna.Trial) -> None:
-    """Fail a trial that a stop (Ctrl-C) hit after it was taken but before its run began.
-
-    A stop inside the run is recorded there (reason `interrupted`); this covers the moments
-    around it, such as a sampler choosing the point, so no trial is left RUNNING.
+    Ctrl-C and SIGTERM raise KeyboardInterrupt (interrupt.Terminated for SIGTERM) after the
+    trial they hit is stored as failed with reason `interrupted` (it runs again next time).
     """
-    frozen = study._storage.get_trial(trial._trial_id)  # type: ignore[attr-defined]
-    if frozen.state == TrialState.RUNNING:
-        study.tell(trial, state=TrialState.FAIL)
+    with interrupt.guard():
+        return _take_trials(cfg, store, study, storage, progress, threads=threads)
+
+
+def _take_trials(cfg: RunConfig, store: Store, study: optuna.Study,
+                 storage: optuna.storages.RDBStorage, progress: Progress, *,
+                 threads: int | None) -> int:
+    """The loop of run_worker: claim a trial, run it, until none is left."""
+    ran = 0
+    while True:
+        interrupt.check()  # a stop swallowed during the last trial ends the loop here
+        got = claim(cfg, store, study, storage)
+        progress.done = got.done
+        if got.trial is None:
+            if got.running == 0:
+                return ran
+            time.sleep(min(2.0, cfg.study.heartbeat_s))  # others are running: wait for them
+            continue
+        with Heartbeat(storage, trial_id(storage, study, got.trial), cfg.study.heartbeat_s):
+            _run_trial(cfg, store, study, storage, got.trial, progress, threads)
+        ran += 1

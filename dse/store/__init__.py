@@ -7,7 +7,7 @@ tables can live in the same database.
 from __future__ import annotations
 
 from dse.store._frame import load_results, load_results_frame, results_frame
-from dse.store._repository import Store, open_store
+from dse.store._repository import Store, open_store, unknown_study
 from dse.store._urls import SUPPORTED_DIALECTS, driver_url, redact_url
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "open_store",
     "redact_url",
     "results_frame",
+    "unknown_study",
 ]

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
-from dse.complexity import MB
 from dse.records import ArchRecord, ResultRecord
 from dse.spec import ArchSpec
 from dse.store._repository import open_store
@@ -62,7 +61,7 @@ def _row(result: ResultRecord, arch: ArchRecord | None) -> dict[str, Any]:
     if arch is not None:
         row.update(arch.arch)
         row.update(
-            params=arch.params, size_bytes=arch.size_bytes, size_mb=arch.size_bytes / MB,
+            params=arch.params, size_bytes=arch.size_bytes, size_mb=arch.size_mb,
             macs=arch.macs, activations=arch.activations,
         )
     return row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -15,12 +15,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from dse.records import REUSABLE_STATUSES, ArchRecord, ResultRecord
+from dse.records import ArchRecord, ResultRecord, Status
 from dse.store._engine import connect
 from dse.store._lock import named_lock
 from dse.store._tables import ArchRow, ResultRow
+from dse.store._urls import redact_url
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "open_store", "unknown_study"]
 
 _ARCH_FIELDS = tuple(f.name for f in fields(ArchRecord))
 _RESULT_FIELDS = tuple(f.name for f in fields(ResultRecord) if f.name != "id")
@@ -53,6 +54,7 @@ def _result_values(rec: ResultRecord) -> dict[str, Any]:
     for name in _METRICS:
         values[name] = _no_nan(values[name])
     values["created_at"] = _utc(rec.created_at)
+    values["status"] = rec.status.value  # the plain text, whatever the driver makes of enums
     return values
 
 
@@ -143,7 +145,7 @@ class Store:
                 ResultRow.seed == seed,
                 ResultRow.dataset == dataset,
                 ResultRow.train_config_hash == train_config_hash,
-                ResultRow.status.in_(REUSABLE_STATUSES),
+                ResultRow.status.in_([s.value for s in Status if s.reusable]),
             )
             .order_by(ResultRow.id)
             .limit(1)
@@ -257,3 +259,18 @@ def open_store(url: str) -> Store:
             or prepared; one line, with the password hidden.
     """
     return Store(connect(url))
+
+
+def unknown_study(study: str, studies: Sequence[str], storage_url: str) -> str:
+    """The one-line message for a study the store does not have.
+
+    Args:
+        study: the name asked for.
+        studies: the names the store has.
+        storage_url: the store's URL (shown with its password hidden).
+
+    Returns:
+        The message.
+    """
+    known = f"studies there: {', '.join(studies)}" if studies else "it has no studies yet"
+    return f"unknown study {study!r} in {redact_url(storage_url)}; {known}"

@@ -9,7 +9,8 @@ import pytest
 import torch
 from realdata import write_cifar_pickles, write_image_folder
 
-from dse.data import build_data, dataset_config
+from dse.config import dataset_config
+from dse.data import build_data
 from dse.data._folder import ImageFolderDataModule, ImageFolderStreamDataModule
 from dse.data._tensor import BatchTransform
 

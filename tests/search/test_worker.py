@@ -12,9 +12,10 @@ from optuna.trial import TrialState
 from studyrun import TINY
 
 from dse.cli import compose, to_plain
-from dse.search import run_config
+from dse.config import run_config
+from dse.search import _worker
 from dse.search._progress import Progress
-from dse.search._study import open_study
+from dse.search._study import open_study, study_storage
 from dse.search._worker import run_worker
 from dse.store import open_store
 
@@ -38,30 +39,34 @@ class SwallowedCtrlCWhileSampling(optuna.samplers.RandomSampler):
         return super().sample_independent(*args, **kwargs)
 
 
-def _interrupted_search(tmp_path: Path, sampler: optuna.samplers.BaseSampler
+def _interrupted_search(tmp_path: Path, sampler: optuna.samplers.BaseSampler,
+                        monkeypatch: pytest.MonkeyPatch
                         ) -> tuple[list[TrialState], list[str | None]]:
     """Run one worker of a 3-trial search with `sampler`; return trial states, failure reasons."""
     url = f"sqlite:///{tmp_path}/s.db"
     cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", "+sweep=pareto",
                                                  "sweep.n_trials=3"])))
+    monkeypatch.setattr(_worker, "make_sampler", lambda *a, **k: sampler)  # the claim's sampler
     with open_store(url) as store:
-        study = open_study(cfg, store)
+        storage = study_storage(cfg, store)
+        study = open_study(cfg, storage, store)
         assert study is not None
-        study.sampler = sampler
         with pytest.raises(KeyboardInterrupt):
-            run_worker(cfg, store, study, Progress(3), threads=1)
+            run_worker(cfg, store, study, storage, Progress(3), threads=1)
         states = [t.state for t in study.get_trials(deepcopy=False)]
         reasons = [r.reason for r in store.results(cfg.study_name)]
     return states, reasons
 
 
-def test_ctrl_c_after_a_trial_is_taken_but_before_it_runs_fails_it(tmp_path: Path) -> None:
-    states, _ = _interrupted_search(tmp_path, CtrlCWhileSampling())
+def test_ctrl_c_after_a_trial_is_taken_but_before_it_runs_fails_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    states, _ = _interrupted_search(tmp_path, CtrlCWhileSampling(), monkeypatch)
     assert states == [TrialState.FAIL]  # taken, then failed: not left RUNNING
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # on purpose
-def test_a_swallowed_ctrl_c_stops_the_worker_at_the_next_training_step(tmp_path: Path) -> None:
-    states, reasons = _interrupted_search(tmp_path, SwallowedCtrlCWhileSampling())
+def test_a_swallowed_ctrl_c_stops_the_worker_at_the_next_training_step(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    states, reasons = _interrupted_search(tmp_path, SwallowedCtrlCWhileSampling(), monkeypatch)
     assert states == [TrialState.FAIL]  # the first trial stopped; no other was taken
     assert reasons == ["interrupted"]

@@ -1,0 +1,33 @@
+"""Optuna's storage on the store's database: built here once for the study layer and dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+
+from dse.store import driver_url
+
+__all__ = ["SQLITE_TIMEOUT_S", "optuna_storage"]
+
+SQLITE_TIMEOUT_S = 60  # seconds a SQLite connection waits for a lock
+
+
+def optuna_storage(storage_url: str, *, heartbeat_s: int | None = None,
+                   on_stale: Callable[[optuna.Study, Any], None] | None = None
+                   ) -> optuna.storages.RDBStorage:
+    """Optuna's RDBStorage on `storage_url`; with heartbeats when `heartbeat_s` is given.
+
+    A trial whose worker sent no heartbeat for 3 x heartbeat_s is failed, and `on_stale`
+    is called with it.
+    """
+    url = driver_url(storage_url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+    if heartbeat_s is None:
+        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    return optuna.storages.RDBStorage(
+        url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s,
+        grace_period=3 * heartbeat_s, heartbeat_stale_trial_callback=on_stale)

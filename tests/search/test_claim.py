@@ -1,0 +1,159 @@
+"""The claim protocol, driven step by step as a script would, one interleaving per test.
+
+Each test forces one interleaving of two workers (A and B) in this process, on a real SQLite
+study, and checks what the protocol in dse/search/_worker.py promises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from studyrun import TINY
+
+from dse import interrupt
+from dse.cli import compose, to_plain
+from dse.config import RunConfig, run_config
+from dse.figures import group_points
+from dse.records import ResultRecord, arch_record, counted_results
+from dse.search import _worker
+from dse.search._progress import Progress
+from dse.search._study import open_study, study_storage
+from dse.search._worker import NO_HEARTBEAT, claim, run_worker
+from dse.store import Store, open_store
+from dse.sweep import point_key
+
+GRID = ("+sweep=squeeze_ratio", "sweep.grid.sr=[0.25,0.5]", "study.seeds=1", "study.heartbeat_s=1")
+
+
+def _open(tmp_path: Path, *overrides: str) -> tuple[RunConfig, Store, Any, optuna.Study]:
+    """A study on a SQLite file, as a worker opens it."""
+    url = f"sqlite:///{tmp_path}/s.db"
+    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", *overrides])))
+    store = open_store(url)
+    storage = study_storage(cfg, store)
+    study = open_study(cfg, storage, store)
+    assert study is not None
+    return cfg, store, storage, study
+
+
+def _save_complete(cfg: RunConfig, store: Store, trial: optuna.Trial) -> None:
+    """What worker A does when its trial ends: save the result, then tell Optuna."""
+    point = json.loads(trial.user_attrs["point_key"])
+    arch = arch_record(cfg.arch_for(point))
+    store.save_arch(arch)
+    store.save_result(ResultRecord(
+        study=cfg.study_name, trial_number=trial.number, point=point,
+        seed=int(trial.user_attrs["seed"]), fingerprint=arch.fingerprint,
+        dataset=cfg.dataset_key, train_config_hash=cfg.train_hash, status="complete",
+        val_top1=0.9, test_top1=0.9))
+    trial.study.tell(trial, 0.9)
+
+
+class FinishDuringRead:
+    """B's view of the store: worker A finishes right after B has read the results."""
+
+    def __init__(self, store: Store, finish: Any) -> None:
+        """Wrap the real store; `finish` is A's ending."""
+        self.store, self.finish = store, finish
+
+    def results(self, study: str) -> list[ResultRecord]:
+        """Read the real results, then let A save its result and tell Optuna."""
+        rows = self.store.results(study)
+        self.finish()
+        return rows
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else goes to the real store."""
+        return getattr(self.store, name)
+
+
+def test_an_item_finishing_between_the_two_reads_is_not_queued_again(tmp_path: Path) -> None:
+    cfg, store, storage, study = _open(tmp_path, *GRID)
+    a = claim(cfg, store, study, storage).trial
+    assert a is not None
+    b = claim(cfg, FinishDuringRead(store, lambda: _save_complete(cfg, store, a)),  # type: ignore[arg-type]
+              study, storage).trial
+    assert b is not None
+    keys = [t.user_attrs["point_key"] for t in study.get_trials(deepcopy=False)]
+    assert sorted(keys) == sorted({point_key({"sr": 0.25}), point_key({"sr": 0.5})})  # no re-queue
+    assert b.user_attrs["point_key"] != a.user_attrs["point_key"]
+
+
+def test_a_worker_killed_between_ask_and_its_heartbeat_does_not_stall_the_study(
+        tmp_path: Path) -> None:
+    cfg, store, storage, study = _open(tmp_path, *GRID)
+    for sr in (0.25, 0.5):
+        point = {"sr": sr}
+        study.enqueue_trial(point, user_attrs={"point_key": point_key(point), "seed": 0})
+    orphan = study.ask()  # A took it and died before its heartbeat and claim stamp
+    got = claim(cfg, store, study, storage)  # B
+    assert got.trial is not None and got.running == 0
+    state = study.get_trials(deepcopy=False)[orphan.number].state
+    assert state == TrialState.FAIL
+    assert [r.reason for r in store.results(cfg.study_name)] == [NO_HEARTBEAT]
+    store.close()
+
+
+def test_a_worker_whose_heartbeat_lapsed_finishes_without_crashing_and_counts_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cfg, store, storage, study = _open(tmp_path, *GRID, "sweep.grid.sr=[0.25]")
+    a = claim(cfg, store, study, storage).trial
+    assert a is not None
+    _worker._suggest(cfg, a)  # A starts its trial, then stops (SIGSTOP, a suspended laptop) ...
+    time.sleep(5)  # ... for longer than the grace (3 heartbeats; SQLite keeps whole seconds)
+    b = claim(cfg, store, study, storage).trial  # B fails A's trial and queues its item again
+    assert b is not None and b.user_attrs["point_key"] == a.user_attrs["point_key"]
+    with caplog.at_level(logging.WARNING):
+        _worker._run_trial(cfg, store, study, storage, a, Progress(2), threads=1)  # A wakes, finishes
+    assert "was failed by another worker" in caplog.text
+    _worker._run_trial(cfg, store, study, storage, b, Progress(2), threads=1)
+    results = store.results(cfg.study_name)
+    final = [r for r in results if r.status.final]
+    assert len(final) == 2  # A's late result and B's run (it reuses A's network and seed)
+    assert len(counted_results(results)) == 1
+    groups = group_points(results, store.archs({r.fingerprint for r in results}))
+    assert [g.n for g in groups] == [1]
+    store.close()
+
+
+class TermWhileSampling(optuna.samplers.RandomSampler):
+    """SIGTERM (preemption) arrives while the sampler chooses a value."""
+
+    def sample_independent(self, *args: Any, **kwargs: Any) -> Any:
+        """Send this process SIGTERM, then sample."""
+        os.kill(os.getpid(), signal.SIGTERM)
+        return super().sample_independent(*args, **kwargs)
+
+
+def test_sigterm_outside_training_fails_the_trial_as_interrupted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg, store, storage, study = _open(tmp_path, "+sweep=pareto", "sweep.n_trials=3")
+    monkeypatch.setattr(_worker, "make_sampler", lambda *a, **k: TermWhileSampling())
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    with pytest.raises(interrupt.Terminated) as info:
+        run_worker(cfg, store, study, storage, Progress(3), threads=1)
+    assert interrupt.exit_code(info.value) == 143
+    assert [t.state for t in study.get_trials(deepcopy=False)] == [TrialState.FAIL]
+    assert [r.reason for r in store.results(cfg.study_name)] == ["interrupted"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+    store.close()
+
+
+def test_a_run_whose_items_all_fail_for_good_exits_1_naming_them(tmp_path: Path) -> None:
+    from studyrun import dse_run
+
+    # Half-precision weights on CPU with float inputs: every trial raises in training.
+    out = dse_run(tmp_path, "study.seeds=1", "study.max_retries=0", "train.precision=16-true")
+    assert out.returncode == 1, out.stdout + out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: 1 item(s) of study 'single-digits' failed for good"), last
+    assert "RuntimeError" in last and "results.csv" in last
