@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["CONF_DIR", "compose", "fail", "guard", "quiet_libraries", "to_plain"]
+__all__ = ["CONF_DIR", "compose", "fail", "one_line_errors", "quiet_libraries", "to_plain"]
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
@@ -58,7 +58,7 @@ def to_plain(node: Any) -> dict[str, Any]:
         fail(_describe(exc))
 
 
-def guard(main: Callable[[], int | None]) -> int:
+def one_line_errors(main: Callable[[], int | None]) -> int:
     """Run `main`, turning ValueError and FileNotFoundError into one-line errors (exit 2)."""
     try:
         return main() or 0

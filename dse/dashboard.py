@@ -16,10 +16,10 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from dse.cli import compose, guard, to_plain
+from dse.cli import compose, one_line_errors, to_plain
 from dse.figures import compact, select_figures, study_summary, summary_markdown
 from dse.store import driver_url, open_store, redact_url, unknown_study
-from dse.typed import from_mapping
+from dse.typed import from_mapping, require_bool, require_int
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage
@@ -45,11 +45,8 @@ class DashboardOptions:
         """Validate the address and flag."""
         if not isinstance(self.host, str) or not self.host.strip():
             raise ValueError(f"dashboard.host must be a host name or address, got {self.host!r}")
-        if not isinstance(self.port, int) or isinstance(self.port, bool) \
-                or not 0 <= self.port <= 65535:
-            raise ValueError(f"dashboard.port must be an integer in [0, 65535], got {self.port!r}")
-        if not isinstance(self.publish, bool):
-            raise ValueError(f"dashboard.publish must be true or false, got {self.publish!r}")
+        require_int("dashboard.port", self.port, minimum=0, maximum=65535)
+        require_bool("dashboard.publish", self.publish)
 
 
 def dashboard_options(values: dict[str, Any]) -> DashboardOptions:
@@ -200,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(storage_url, host=options.host, port=options.port)
         return 0
 
-    return guard(run)
+    return one_line_errors(run)
 
 
 if __name__ == "__main__":

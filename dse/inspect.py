@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from dse.cli import compose, guard, to_plain
+from dse.cli import compose, one_line_errors, to_plain
 from dse.complexity import MB, Complexity, count
 from dse.expand import NetSpec, expand, fingerprint
 from dse.spec import ArchSpec
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(format_table(net, count(net)))
         return 0
 
-    return guard(run)
+    return one_line_errors(run)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dse.spec import BYPASS_KINDS, ArchSpec, MetaParams
+from dse.typed import require_int
 
 __all__ = ["SWEEP_KINDS", "Param", "SweepSpec", "point_key", "point_label", "stable_hash"]
 
@@ -105,8 +106,7 @@ class SweepSpec:
                              f"{list(self.objectives)}")
         if "bypass" in self.space and self.space["bypass"].choices is None:
             raise ValueError(f"sweep.space.bypass must list choices from {', '.join(BYPASS_KINDS)}")
-        if not isinstance(self.n_trials, int) or self.n_trials < 1:
-            raise ValueError(f"sweep.n_trials must be an integer >= 1, got {self.n_trials!r}")
+        require_int("sweep.n_trials", self.n_trials, minimum=1)
         if self.kind == "search" and not self.space:
             raise ValueError("a search sweep needs sweep.space with at least one key")
 
