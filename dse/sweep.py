@@ -33,8 +33,7 @@ def point_key(point: dict[str, Any]) -> str:
 
 def point_label(point: dict[str, Any]) -> str:
     """Short text of a point for people, e.g. 'sr=0.25 pct3x3=0.5' ('base' when empty)."""
-    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                    for k, v in point.items()) or "base"
+    return " ".join(f"{k}={v}" for k, v in point.items()) or "base"
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,11 @@ def test_param_forms() -> None:
     assert Param.from_dict("bypass", ["none", "simple"]).choices == ("none", "simple")
     p = Param.from_dict("sr", {"low": 0.1, "high": 1.0, "log": True})
     assert (p.low, p.high, p.log) == (0.1, 1.0, True)
+
+
+def test_point_label_and_key() -> None:
+    from dse.sweep import point_key, point_label
+
+    assert point_label({"sr": 0.25, "bypass": "simple"}) == "sr=0.25 bypass=simple"
+    assert point_label({}) == "base"
+    assert point_key({"b": 1, "a": 0.5}) == point_key({"a": 0.5, "b": 1}) == '{"a":0.5,"b":1}'

@@ -26,6 +26,7 @@ from dse.search._storage import optuna_storage
 from dse.search._worker import item_counts, run_worker, stale_trial_recorder
 from dse.store import Store, open_store, redact_url
 from dse.sweep import stable_hash
+from dse.train import resolve_device
 
 __all__ = ["StudyReport", "open_study", "run_study"]
 
@@ -174,6 +175,7 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
         KeyboardInterrupt: Ctrl-C, or interrupt.Terminated for SIGTERM, after the trials
             they hit are stored as interrupted.
     """
+    resolve_device(cfg.train.accelerator)  # a missing GPU fails here, before the store is opened
     with open_store(cfg.storage_url) as store:
         storage = optuna_storage(cfg.storage_url)
         open_study(cfg, storage, store, create=False)  # refuses a mismatched study first
