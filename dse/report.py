@@ -25,7 +25,6 @@ from dse.figures import (
     study_summary,
     summary_html,
     swept_keys,
-    table3_html,
     write_csv,
     write_static,
 )
@@ -110,13 +109,8 @@ def _meta(study: str, storage_url: str, results: list[ResultRecord]) -> list[tup
 
 
 def _section(spec: FigureSpec, info: Any, fig: Any, files: list[str]) -> Section:
-    """The page section of one figure (Table 3 as an HTML table, the rest as Plotly)."""
-    if spec.name == "table3":
-        body = table3_html(info)
-    else:
-        body = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{spec.name}",
-                           config={"displaylogo": False, "responsive": True})
-    return Section(spec.name, info.title, body, info.caption(), files)
+    """The page section of one figure, drawn into HTML as its registry entry says."""
+    return Section(spec.name, info.title, spec.html(info, fig), info.caption(), files)
 
 
 def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 1000,

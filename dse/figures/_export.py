@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["FOOTNOTE", "STATIC_FORMATS", "Section", "compact", "render_page", "write_csv",
-           "write_static"]
+__all__ = ["FOOTNOTE", "STATIC_FORMATS", "Section", "compact", "plotly_div", "render_page",
+           "static_size", "write_csv", "write_static"]
 
 STATIC_FORMATS = ("png", "svg")
 FOOTNOTE = "footnote"  # name of annotations that small layouts leave out
@@ -68,6 +68,24 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
+def static_size(fig: go.Figure, width: int, height: int) -> tuple[int, int]:
+    """The image size of `fig`: its own for a table (drawn to fit its columns and rows, which
+    a narrower image would wrap and cut off), else `width` x `height`.
+
+    Args:
+        fig: the figure.
+        width: the width asked for plots, in CSS pixels.
+        height: the height asked for plots, in CSS pixels.
+
+    Returns:
+        Width and height in CSS pixels.
+    """
+    tables = bool(fig.data) and all(trace.type == "table" for trace in fig.data)
+    if tables and fig.layout.width and fig.layout.height:
+        return int(fig.layout.width), int(fig.layout.height)
+    return width, height
+
+
 def write_static(figures: Mapping[str, go.Figure], out_dir: Path, *, width: int, height: int,
                  scale: float = 1.0) -> tuple[list[Path], str | None]:
     """Write every figure as <name>.png and <name>.svg, in one browser session.
@@ -77,8 +95,8 @@ def write_static(figures: Mapping[str, go.Figure], out_dir: Path, *, width: int,
     Args:
         figures: file stem -> figure.
         out_dir: the folder to write into.
-        width: image width in CSS pixels.
-        height: image height in CSS pixels.
+        width: image width of plots in CSS pixels.
+        height: image height of plots in CSS pixels (a table keeps its own size: static_size).
         scale: PNG pixels per CSS pixel.
 
     Returns:
@@ -93,8 +111,10 @@ def write_static(figures: Mapping[str, go.Figure], out_dir: Path, *, width: int,
     figs = [fig for fig in figures.values() for _ in STATIC_FORMATS]
     if not figs:
         return [], None
+    sizes = [static_size(fig, width, height) for fig in figs]
     try:
-        pio.write_images(figs, paths, width=width, height=height, scale=scale)
+        pio.write_images(figs, paths, width=[w for w, _ in sizes], height=[h for _, h in sizes],
+                         scale=scale)
     except Exception as exc:  # no browser, or it failed: the HTML and CSV are still written
         for path in paths:
             path.unlink(missing_ok=True)
@@ -110,17 +130,34 @@ def compact(fig: go.Figure, *, height: int = 440) -> go.Figure:
         height: the panel's height in pixels.
 
     Returns:
-        The copy: smaller fonts and margins, footnotes left out, the width left to the panel.
+        The copy: smaller fonts and margins, footnotes left out, the width left to the panel,
+        the legend below the plot (or at its side when the figure has it there).
     """
     import plotly.graph_objects as go
 
     small = go.Figure(fig)
     small.layout.annotations = [a for a in small.layout.annotations if a.name != FOOTNOTE]
     small.update_annotations(font_size=11)
+    beside = small.layout.legend.orientation == "v"  # a legend of long lines: kept at the side
     small.update_layout(height=height, width=None, font_size=10, title_font_size=13,
                         margin={"l": 55, "r": 15, "t": 60, "b": 40},
-                        legend={"orientation": "h", "y": -0.3, "font_size": 10})
+                        legend={"font_size": 10} if beside
+                        else {"orientation": "h", "y": -0.3, "font_size": 10})
     return small
+
+
+def plotly_div(fig: go.Figure, *, div_id: str) -> str:
+    """`fig` as a <div> for a page that loads plotly.js itself (render_page does).
+
+    Args:
+        fig: the figure.
+        div_id: the div's id.
+
+    Returns:
+        The HTML element, with the script that draws it.
+    """
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Accuracy against model size for any study, with the Pareto front (max accuracy, min size).
 
-One point per distinct point of the study (mean over its seeds); hover shows the network's
+One point per distinct point of the study (mean over its seeds), labelled with the values of the
+keys that vary across the study, so that PNG and SVG read on their own; hover shows the network's
 metaparameters.
 """
 
@@ -10,15 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dse.figures._stats import ARCH_KEYS, PointGroup, dataset_name, group_points
+from dse.figures._stats import ARCH_KEYS, PointGroup, dataset_name, group_points, varying_keys
 from dse.records import ArchRecord, ResultRecord
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["ParetoInfo", "ParetoPoint", "pareto_front", "pareto_info", "plot_pareto"]
+__all__ = ["ParetoInfo", "ParetoPoint", "label", "pareto_front", "pareto_info", "plot_pareto"]
 
 TITLE = "Accuracy vs model size (Pareto front: max accuracy, min size)"
+LABEL_EVERY_POINT = 12  # up to this many points all are labelled; beyond, the front only
+LOG_AXIS_SPAN = 20  # sizes spanning this factor or more get a log axis (a search's do)
+SHORT_LABEL = 24  # longer labels (a search over many keys) go in a numbered legend
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -45,6 +49,7 @@ class ParetoPoint:
     group: PointGroup
     size_mb: float  # model size in MB (2^20 bytes)
     on_front: bool
+    label: str = ""  # its values of the study's varying keys, e.g. "sr=0.25"; "" for none
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,9 @@ class ParetoInfo:
     def caption(self) -> str:
         """What the figure shows, in a few sentences (plain text)."""
         return (f"One marker per point of the study on {self.dataset} (mean test top-1 ± sd "
-                f"over seeds). {len(self.front)} of {len(self.points)} points are on the Pareto "
-                "front: no other point is both no larger and more accurate. Hover for the "
-                "metaparameters.")
+                f"over seeds), labelled with its swept values. {len(self.front)} of "
+                f"{len(self.points)} points are on the Pareto front: no other point is both no "
+                "larger and more accurate. Hover for the metaparameters.")
 
     def rows(self) -> list[dict[str, Any]]:
         """CSV rows: one per point, its metaparameters, size, accuracy and front membership."""
@@ -98,8 +103,28 @@ def pareto_info(results: Sequence[ResultRecord],
         if g.size_mb is not None and g.top1.mean is not None:
             kept.append((g, g.size_mb, g.top1.mean))
     front = set(pareto_front([(size, acc) for _, size, acc in kept]))
-    return ParetoInfo(dataset_name(results),
-                      [ParetoPoint(g, size, i in front) for i, (g, size, _) in enumerate(kept)])
+    keys = varying_keys(results)
+    return ParetoInfo(dataset_name(results), [
+        ParetoPoint(g, size, i in front, label(g.point, keys))
+        for i, (g, size, _) in enumerate(kept)])
+
+
+def _value(value: Any) -> str:
+    """A swept value, short: floats to 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def label(point: dict[str, Any], keys: Sequence[str]) -> str:
+    """'sr=0.25 bypass=simple': the point's values of `keys` (those it has), in that order.
+
+    Args:
+        point: a point's swept values.
+        keys: the keys to show (the study's varying ones).
+
+    Returns:
+        The label; "" when the point has none of the keys.
+    """
+    return " ".join(f"{k}={_value(point[k])}" for k in keys if k in point)
 
 
 def _hover(point: ParetoPoint) -> str:
@@ -113,8 +138,23 @@ def _hover(point: ParetoPoint) -> str:
     return "<br>".join(lines)
 
 
+def _labels(info: ParetoInfo) -> tuple[dict[int, str], list[str]]:
+    """Text beside each labelled point (by id of the point) and the numbered legend lines.
+
+    Short labels go beside the points: every point of a small study, the front of a larger one.
+    Long ones (a search over many keys) would overlap: the front's points get numbers, and the
+    legend says what each number is.
+    """
+    labelled = info.points if len(info.points) <= LABEL_EVERY_POINT else info.front
+    if all(len(p.label) <= SHORT_LABEL for p in labelled):
+        return {id(p): p.label for p in labelled}, []
+    numbered = [p for p in info.front if p.label]
+    return ({id(p): str(i) for i, p in enumerate(numbered, start=1)},
+            [f"{i}: {p.label}" for i, p in enumerate(numbered, start=1)])
+
+
 def plot_pareto(info: ParetoInfo) -> go.Figure:
-    """Draw accuracy against size, the front highlighted and joined in size order.
+    """Draw accuracy against size, the front highlighted, joined in size order and labelled.
 
     Args:
         info: from pareto_info.
@@ -124,23 +164,36 @@ def plot_pareto(info: ParetoInfo) -> go.Figure:
     """
     import plotly.graph_objects as go
 
+    text, numbered = _labels(info)
     fig = go.Figure()
-    for name, points, style in (
+    for name, points, style, position in (
         ("dominated", [p for p in info.points if not p.on_front],
-         {"color": "#9ecae1", "size": 9}),
-        ("Pareto front", info.front, {"color": "#d62728", "size": 11, "symbol": "star"}),
+         {"color": "#9ecae1", "size": 9}, "bottom right"),
+        ("Pareto front", info.front, {"color": "#d62728", "size": 11, "symbol": "star"},
+         "top right"),
     ):
+        lines = "lines+" if name == "Pareto front" else ""
+        labels = [text.get(id(p), "") for p in points]
         fig.add_scatter(
             x=[p.size_mb for p in points], y=[p.group.top1.mean for p in points], name=name,
-            mode="lines+markers" if name == "Pareto front" else "markers", marker=style,
+            mode=f"{lines}markers+text" if any(labels) else f"{lines}markers", marker=style,
             line={"color": style["color"], "shape": "hv", "dash": "dot"},
             error_y={"type": "data", "array": [p.group.top1.sd or 0.0 for p in points],
                      "visible": True, "thickness": 1},
-            hovertext=[_hover(p) for p in points], hoverinfo="text",
+            text=labels, textposition=position, textfont={"size": 11, "color": "#333"},
+            hovertext=[_hover(p) for p in points], hoverinfo="text", cliponaxis=False,
         )
-    fig.update_xaxes(title="model size (MB = 2^20 bytes, 32-bit weights)")
+    for line in numbered:  # legend entries only: what each number on the front stands for
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=line, hoverinfo="skip",
+                        marker={"color": "#d62728", "size": 7, "symbol": "star"},
+                        legendgroup="numbers", legendgrouptitle_text="front, by size")
+    sizes = [p.size_mb for p in info.points if p.size_mb > 0]
+    wide = bool(sizes) and max(sizes) >= LOG_AXIS_SPAN * min(sizes)
+    fig.update_xaxes(title="model size (MB = 2^20 bytes, 32-bit weights"
+                     + (", log scale)" if wide else ")"), type="log" if wide else "linear")
     fig.update_yaxes(title="test top-1 (mean ± sd over seeds)", tickformat=".0%")
+    legend = ({"orientation": "v", "x": 1.02, "y": 1, "font_size": 11} if numbered
+              else {"orientation": "h", "y": -0.18})
     fig.update_layout(title=f"{info.title}: {info.dataset}", template="plotly_white", height=520,
-                      showlegend=True,
-                      legend={"orientation": "h", "y": -0.18})
+                      showlegend=True, legend=legend)
     return fig

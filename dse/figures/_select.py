@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dse.figures._fig3a import fig3a_info, plot_fig3a
-from dse.figures._fig3b import fig3b_info, plot_fig3b
+from dse.figures._export import plotly_div
+from dse.figures._fig3 import FIG3A, FIG3B
 from dse.figures._pareto import pareto_info, plot_pareto
 from dse.figures._stats import swept_keys, varying_keys
-from dse.figures._table3 import plot_table3, table3_info
+from dse.figures._sweep import plot_sweep
+from dse.figures._table3 import plot_table3, table3_html, table3_info
 from dse.records import ArchRecord, ResultRecord
 
 if TYPE_CHECKING:
@@ -42,13 +43,28 @@ class FigureSpec:
     name: str
     key: str | None  # the swept key that calls for it; None: every study gets it
     info: Callable[[Sequence[ResultRecord], Archs], Any]  # the data step
-    draw: Callable[[Any], go.Figure]  # the drawing step
+    draw: Callable[[Any], go.Figure]  # the drawing step (PNG, SVG, the dashboard)
+    table: Callable[[Any], str] | None = None  # its HTML table, shown in pages instead of `draw`
+
+    def html(self, info: Any, fig: go.Figure) -> str:
+        """The figure in an HTML page: its table when it has one, else the Plotly div.
+
+        Args:
+            info: from this figure's data step.
+            fig: this figure drawn from `info`.
+
+        Returns:
+            An HTML element (a Plotly div expects plotly.js loaded by the page).
+        """
+        if self.table is not None:
+            return self.table(info)
+        return plotly_div(fig, div_id=f"fig-{self.name}")
 
 
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in (
-    FigureSpec("fig3a", "sr", fig3a_info, plot_fig3a),
-    FigureSpec("fig3b", "pct3x3", fig3b_info, plot_fig3b),
-    FigureSpec("table3", "bypass", table3_info, plot_table3),
+    FigureSpec("fig3a", FIG3A.key, FIG3A.info, plot_sweep),
+    FigureSpec("fig3b", FIG3B.key, FIG3B.info, plot_sweep),
+    FigureSpec("table3", "bypass", table3_info, plot_table3, table=table3_html),
     FigureSpec("accuracy_vs_size", None, pareto_info, plot_pareto),
 )}
 

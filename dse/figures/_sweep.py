@@ -1,7 +1,8 @@
 """Accuracy against one swept metaparameter, beside the paper's stated points (Figure 3a/3b).
 
 The data step groups the results by point; the drawing step puts this study's test top-1 and
-top-5 (mean and sample sd over seeds, each point labelled with its size) in the left panel and
+top-5 (mean and sample sd over seeds, each point labelled with its size, the labels alternately
+below and above the line so that neighbours do not overlap) in the left panel and
 the paper's ImageNet top-5 points in a right panel with its own axis: the datasets differ, so the
 two are compared in shape, not in level.
 """
@@ -142,7 +143,8 @@ def plot_sweep(info: SweepInfo) -> go.Figure:
             marker={"color": color, "size": 8}, line={"color": color},
             error_y={"type": "data", "array": [s.sd or 0.0 for s in stats], "visible": True},
             text=[_size(p.group.size_mb) for p in shown] if labels else None,
-            textposition="bottom right", hovertext=hover, hoverinfo="text",
+            textposition=[("bottom center", "top center")[i % 2] for i in range(len(shown))],
+            hovertext=hover, hoverinfo="text",
         )
     fig.add_scatter(
         x=[q.value for q in paper.points], y=[q.top5 for q in paper.points], row=1, col=2,
@@ -163,8 +165,9 @@ def plot_sweep(info: SweepInfo) -> go.Figure:
                             max(q.top5 for q in paper.points) + 0.03], row=1, col=2)
     notes = [f"paper: {note}" for note in paper.notes] + [f"source: {PAPER_SOURCE}"]
     fig.add_annotation(text="<br>".join(notes), name=FOOTNOTE, xref="paper", yref="paper",
-                       x=0, y=-0.2, yanchor="top", showarrow=False, xanchor="left",
+                       x=0, y=-0.3, yanchor="top", showarrow=False, xanchor="left",
                        align="left", font={"size": 11, "color": "#555"})
     fig.update_layout(title=info.title, template="plotly_white", height=560,
-                      margin={"b": 150, "t": 90}, legend={"orientation": "h", "y": -0.45})
+                      margin={"b": 150, "t": 90},
+                      legend={"orientation": "h", "y": -0.2, "yanchor": "top"})
     return fig

@@ -19,9 +19,13 @@ from dse.spec import BYPASS_KINDS
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["Table3Info", "Table3Row", "plot_table3", "table3_html", "table3_info"]
+__all__ = ["Table3Info", "Table3Row", "plot_table3", "table3_html", "table3_info",
+           "table_height"]
 
 TITLE = "Table 3: bypass connections"
+# Pixel sizes of the drawn table: its width (every cell on one line, the header on two), the
+# title band, the header, one row, and the space left below.
+WIDTH_PX, TITLE_PX, HEADER_PX, ROW_PX, BOTTOM_PX = 1000, 60, 44, 30, 20
 HEADER = ("architecture", "bypass", "n seeds", "test top-1", "test top-5", "model size",
           "paper top-1", "paper top-5", "paper model size")
 
@@ -120,8 +124,20 @@ def table3_html(info: Table3Info) -> str:
             f"<tbody>{body}</tbody></table>")
 
 
+def table_height(rows: int) -> int:
+    """Height in pixels of Table 3 with `rows` rows: title, header and rows, no empty space.
+
+    Args:
+        rows: body rows.
+
+    Returns:
+        The height.
+    """
+    return TITLE_PX + HEADER_PX + rows * ROW_PX + BOTTOM_PX
+
+
 def plot_table3(info: Table3Info) -> go.Figure:
-    """Draw Table 3 as a Plotly table.
+    """Draw Table 3 as a Plotly table, sized to its rows (PNG/SVG keep this size).
 
     Args:
         info: from table3_info.
@@ -133,10 +149,13 @@ def plot_table3(info: Table3Info) -> go.Figure:
 
     columns = list(zip(*(_cells(r) for r in info.table), strict=True)) or [()] * len(HEADER)
     fig = go.Figure(go.Table(
-        header={"values": list(HEADER), "fill_color": "#e8eef7", "align": "left"},
-        cells={"values": [list(c) for c in columns], "align": "left", "height": 26},
-        columnwidth=[2.4, 1, 0.8, 1.5, 1.5, 1.2, 1, 1, 1.2],
+        header={"values": list(HEADER), "fill_color": "#e8eef7", "align": "left",
+                "height": HEADER_PX},
+        cells={"values": [list(c) for c in columns], "align": "left", "height": ROW_PX},
+        columnwidth=[3, 1, 0.8, 1.5, 1.5, 1.2, 1, 1, 1.2],
     ))
     fig.update_layout(title=f"{info.title} (this study: {info.dataset}; paper: ImageNet)",
-                      template="plotly_white", height=320, margin={"t": 70, "b": 20})
+                      template="plotly_white", width=WIDTH_PX,
+                      height=table_height(len(info.table)),
+                      margin={"t": TITLE_PX, "b": BOTTOM_PX})
     return fig

@@ -7,14 +7,10 @@ import statistics
 import pytest
 from figrecords import net, result, sweep
 
-from dse.figures import (
-    FIG3A_PAPER,
-    FIG3B_PAPER,
-    fig3a_info,
-    fig3b_info,
-    plot_fig3a,
-    plot_fig3b,
-)
+from dse.figures._fig3 import FIG3A, FIG3B
+from dse.figures._paper import FIG3A_PAPER, FIG3B_PAPER
+from dse.figures._select import FIGURES
+from dse.figures._sweep import plot_sweep
 
 SR_SCORES = {0.75: [(0.80, 0.95), (0.84, 0.97)], 0.125: [(0.60, 0.90), (0.64, 0.92), (0.62, 0.91)]}
 SR_SIZES = {0.75: 1.042, 0.125: 0.25}
@@ -22,7 +18,7 @@ SR_SIZES = {0.75: 1.042, 0.125: 0.25}
 
 def test_fig3a_points_are_ordered_by_sr_with_mean_spread_n_and_size() -> None:
     results, archs = sweep("sr", SR_SCORES, sizes=SR_SIZES)
-    info = fig3a_info(results, archs)
+    info = FIG3A.info(results, archs)
     assert info.key == "sr" and info.dataset == "digits"
     assert [p.value for p in info.points] == [0.125, 0.75]
     low, high = info.points
@@ -38,7 +34,7 @@ def test_fig3a_leaves_out_failed_runs_but_keeps_the_point() -> None:
     a = net(1, size_mb=0.5, sr=0.5)
     results = [result(a, {"sr": 0.5}, status="failed"),
                result(a, {"sr": 0.5}, seed=1, top1=0.7, top5=0.9, trial=1)]
-    (point,) = fig3a_info(results, [a]).points
+    (point,) = FIG3A.info(results, [a]).points
     assert point.n == 1 and point.group.top1.mean == pytest.approx(0.7)
 
 
@@ -59,7 +55,7 @@ def test_paper_reference_of_figure_3b_is_the_plateau_point() -> None:
 
 def test_fig3a_rows_hold_the_study_and_the_labelled_paper_points() -> None:
     results, archs = sweep("sr", SR_SCORES, sizes=SR_SIZES)
-    rows = fig3a_info(results, archs).rows()
+    rows = FIG3A.info(results, archs).rows()
     ours = [r for r in rows if r["source"] == "this study"]
     paper = [r for r in rows if r["source"].startswith("paper")]
     assert [(r["sr"], r["n"]) for r in ours] == [(0.125, 3), (0.75, 2)]
@@ -72,7 +68,7 @@ def test_fig3a_rows_hold_the_study_and_the_labelled_paper_points() -> None:
 def test_fig3b_groups_by_pct3x3() -> None:
     scores = {0.25: [(0.5, 0.8)], 0.5: [(0.6, 0.9), (0.62, 0.92)], 0.99: [(0.61, 0.9)]}
     results, archs = sweep("pct3x3", scores, sizes={0.25: 0.3, 0.5: 0.4, 0.99: 0.6})
-    info = fig3b_info(results, archs)
+    info = FIG3B.info(results, archs)
     assert info.key == "pct3x3" and info.percent_axis and info.paper is FIG3B_PAPER
     assert [(p.value, p.n) for p in info.points] == [(0.25, 1), (0.5, 2), (0.99, 1)]
     assert info.points[1].group.top1.mean == pytest.approx(0.61)
@@ -80,7 +76,7 @@ def test_fig3b_groups_by_pct3x3() -> None:
 
 def test_fig3a_drawing_has_the_study_beside_the_labelled_paper_panel() -> None:
     results, archs = sweep("sr", SR_SCORES, sizes=SR_SIZES)
-    fig = plot_fig3a(fig3a_info(results, archs))
+    fig = plot_sweep(FIG3A.info(results, archs))
     traces = {t.name: t for t in fig.data}
     top1, top5 = traces["test top-1 (digits)"], traces["test top-5 (digits)"]
     assert list(top1.x) == [0.125, 0.75] and list(top1.y) == pytest.approx([0.62, 0.82])
@@ -98,13 +94,31 @@ def test_fig3a_drawing_has_the_study_beside_the_labelled_paper_panel() -> None:
 
 def test_fig3b_drawing_shows_pct3x3_as_percent() -> None:
     results, archs = sweep("pct3x3", {0.5: [(0.6, 0.9)]}, sizes={0.5: 0.4})
-    fig = plot_fig3b(fig3b_info(results, archs))
+    fig = plot_sweep(FIG3B.info(results, archs))
     assert fig.layout.xaxis.tickformat == ".0%" and fig.layout.xaxis2.tickformat == ".0%"
     assert "Figure 3b" in fig.layout.title.text
 
 
 def test_empty_study_draws_the_paper_panel_alone() -> None:
-    info = fig3a_info([], [])
+    info = FIG3A.info([], [])
     assert info.points == [] and info.measured() == []
-    fig = plot_fig3a(info)
+    fig = plot_sweep(info)
     assert len(fig.data[-1].x) == len(FIG3A_PAPER.points)
+
+
+def test_registry_draws_3a_and_3b_from_their_data_alone() -> None:
+    assert (FIGURES["fig3a"].key, FIGURES["fig3b"].key) == ("sr", "pct3x3")
+    assert FIGURES["fig3a"].info == FIG3A.info and FIGURES["fig3b"].info == FIG3B.info
+    assert FIGURES["fig3a"].draw is FIGURES["fig3b"].draw is plot_sweep
+    results, archs = sweep("pct3x3", {0.25: [(0.5, 0.8)]}, sizes={0.25: 0.3})
+    info = FIGURES["fig3b"].info(results, archs)
+    assert info.title == "Figure 3b: accuracy vs share of 3x3 filters (pct3x3)"
+    assert info.axis_title.startswith("3x3 filters") and info.paper is FIG3B_PAPER
+    assert not FIG3A.percent_axis and FIG3A.paper is FIG3A_PAPER
+
+
+def test_size_labels_alternate_below_and_above_the_line() -> None:
+    scores = {sr: [(0.5 + sr / 10, 0.9)] for sr in (0.125, 0.25, 0.375, 0.5)}
+    results, archs = sweep("sr", scores, sizes=dict.fromkeys(scores, 0.4))
+    top1 = plot_sweep(FIG3A.info(results, archs)).data[0]
+    assert list(top1.textposition) == ["bottom center", "top center"] * 2

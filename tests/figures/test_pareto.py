@@ -9,7 +9,14 @@ from figrecords import net, result
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dse.figures import pareto_front, pareto_info, plot_pareto
+from dse.figures._pareto import (
+    LABEL_EVERY_POINT,
+    label,
+    pareto_front,
+    pareto_info,
+    plot_pareto,
+)
+from dse.figures._select import FIGURES
 
 
 def _dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -77,3 +84,61 @@ def test_drawing_highlights_the_front_and_hover_shows_metaparameters() -> None:
     for text in ("base_e=32", "incr_e=32", "freq=2", "sr=0.125", "pct3x3=0.5", "bypass=none",
                  "0.500 MB", "n=1"):
         assert text in hover
+
+
+def test_points_are_labelled_with_the_keys_that_vary() -> None:
+    a, b = net(1, size_mb=0.5, sr=0.125), net(2, size_mb=2.0, sr=0.75, bypass="simple")
+    results = [result(a, {"sr": 0.125, "bypass": "none", "pct3x3": 0.5}, top1=0.6),
+               result(b, {"sr": 0.75, "bypass": "simple", "pct3x3": 0.5}, top1=0.8, trial=1)]
+    info = pareto_info(results, [a, b])
+    assert [p.label for p in info.points] == ["sr=0.125 bypass=none", "sr=0.75 bypass=simple"]
+    assert label({"sr": 0.0661234, "freq": 3}, ["freq", "sr", "bypass"]) == "freq=3 sr=0.0661"
+    assert label({}, ["sr"]) == ""
+
+
+def _grid(n: int) -> tuple[list, list]:
+    """A one-key grid of n points; every other point is on the front."""
+    nets = [net(i + 1, size_mb=0.1 * (i + 1), sr=i / 100) for i in range(n)]
+    results = [result(a, {"sr": i / 100}, top1=0.5 + 0.01 * i - 0.02 * (i % 2), trial=i)
+               for i, a in enumerate(nets)]
+    return results, nets
+
+
+def test_static_figure_labels_every_point_of_a_small_study() -> None:
+    results, nets = _grid(6)
+    fig = FIGURES["accuracy_vs_size"].draw(pareto_info(results, nets))
+    traces = {t.name: t for t in fig.data}
+    front, rest = traces["Pareto front"], traces["dominated"]
+    assert "text" in front.mode and "text" in rest.mode
+    assert list(front.text) == ["sr=0", "sr=0.02", "sr=0.04"]
+    assert list(rest.text) == ["sr=0.01", "sr=0.03", "sr=0.05"]
+    assert front.textposition == "top right" and rest.textposition == "bottom right"
+    assert front.hovertext[0].startswith("base_e=32")  # hover kept for the HTML figure
+    assert fig.layout.xaxis.type == "linear"  # 0.1 to 0.6 MB
+
+
+def test_a_large_study_labels_its_front_only() -> None:
+    results, nets = _grid(LABEL_EVERY_POINT + 2)
+    fig = plot_pareto(pareto_info(results, nets))
+    traces = {t.name: t for t in fig.data}
+    assert all(traces["Pareto front"].text) and len(traces["Pareto front"].text) == 7
+    assert not any(traces["dominated"].text)
+    assert fig.layout.xaxis.type == "linear"  # 0.1 to 1.4 MB: less than LOG_AXIS_SPAN
+
+
+def test_a_search_numbers_its_front_and_spells_the_numbers_out_in_the_legend() -> None:
+    nets, results = [], []
+    for i, (size, acc) in enumerate([(0.02, 0.6), (0.1, 0.7), (0.5, 0.65), (4.0, 0.8)]):
+        point = {"base_e": 8 * (i + 1), "incr_e": 8, "sr": 0.125 * (i + 1),
+                 "bypass": ("none", "simple")[i % 2]}
+        nets.append(net(i + 1, size_mb=size, **point))
+        results.append(result(nets[-1], point, top1=acc, trial=i))
+    fig = plot_pareto(pareto_info(results, nets))
+    traces = {t.name: t for t in fig.data}
+    assert list(traces["Pareto front"].text) == ["1", "2", "3"]  # by size
+    assert not any(traces["dominated"].text)
+    legend = [t.name for t in fig.data if t.legendgroup == "numbers"]
+    assert legend == ["1: base_e=8 sr=0.125 bypass=none", "2: base_e=16 sr=0.25 bypass=simple",
+                      "3: base_e=32 sr=0.5 bypass=simple"]
+    assert fig.layout.legend.orientation == "v"
+    assert fig.layout.xaxis.type == "log" and "log scale" in fig.layout.xaxis.title.text

@@ -10,7 +10,8 @@ import sys
 import pytest
 from figrecords import net, result, sweep
 
-from dse.figures import group_points, select_figures, stat, swept_keys, varying_keys
+from dse.figures import group_points, select_figures, swept_keys, varying_keys
+from dse.figures._stats import stat
 
 
 def test_stat_is_mean_and_sample_sd() -> None:

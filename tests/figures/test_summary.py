@@ -11,13 +11,13 @@ from figrecords import net, result, sweep
 from dse.figures import (
     Section,
     compact,
-    fig3a_info,
-    plot_fig3a,
     render_page,
     study_summary,
     summary_markdown,
     write_csv,
 )
+from dse.figures._fig3 import FIG3A
+from dse.figures._sweep import plot_sweep
 
 
 def test_summary_counts_statuses_and_finds_best_and_front() -> None:
@@ -45,7 +45,7 @@ def test_write_csv_uses_first_seen_columns_and_json_for_dicts(tmp_path: Path) ->
 
 def test_page_embeds_plotly_once_and_loads_nothing_from_outside() -> None:
     results, archs = sweep("sr", {0.25: [(0.5, 0.9)]}, sizes={0.25: 0.4})
-    fig = plot_fig3a(fig3a_info(results, archs))
+    fig = plot_sweep(FIG3A.info(results, archs))
     body = fig.to_html(full_html=False, include_plotlyjs=False)
     sections = [Section("a", "A", body), Section("b", "B", body)]
     page = render_page("t <1>", [("study", "s")], sections)
@@ -86,7 +86,7 @@ class _Links(HTMLParser):
 
 def test_compact_copy_fits_a_dashboard_panel() -> None:
     results, archs = sweep("sr", {0.25: [(0.5, 0.9)]}, sizes={0.25: 0.4})
-    fig = plot_fig3a(fig3a_info(results, archs))
+    fig = plot_sweep(FIG3A.info(results, archs))
     small = compact(fig)
     assert small.layout.height == 440 and fig.layout.height == 560
     assert not any(a.name == "footnote" for a in small.layout.annotations)

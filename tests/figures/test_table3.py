@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from figrecords import net, result, sweep
 
-from dse.figures import TABLE3_PAPER, Table3Info, plot_table3, table3_html, table3_info
+from dse.figures._paper import TABLE3_PAPER
+from dse.figures._table3 import Table3Info, plot_table3, table3_html, table3_info
 
 SCORES = {"complex": [(0.70, 0.95)], "none": [(0.60, 0.90), (0.64, 0.94)],
           "simple": [(0.66, 0.93), (0.68, 0.95)]}
@@ -106,3 +107,18 @@ def test_drawing_is_a_plotly_table_with_every_row() -> None:
     assert table.type == "table"
     assert list(table.cells.values[0]) == [
         "vanilla SqueezeNet", "SqueezeNet + simple bypass", "SqueezeNet + complex bypass"]
+
+
+def test_drawn_table_is_as_tall_as_its_rows() -> None:
+    heights = []
+    for kinds in (1, 2, 3):
+        scores = dict(list(SCORES.items())[:kinds])
+        results, archs = sweep("bypass", scores, sizes=SIZES)
+        heights.append(plot_table3(table3_info(results, archs)).layout.height)
+    assert heights[0] < heights[1] < heights[2] <= 240  # 3 rows: no empty band below
+    assert heights[2] - heights[1] == heights[1] - heights[0] >= 26  # one row each
+    fig = plot_table3(_info())
+    table = fig.data[0]
+    rows_px = fig.layout.margin.t + table.header.height + 3 * table.cells.height
+    assert rows_px <= fig.layout.height <= rows_px + 30  # everything drawn fits, little to spare
+    assert fig.layout.width == 1000  # drawn for one line per cell; PNG/SVG keep this size
