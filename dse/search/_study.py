@@ -129,9 +129,9 @@ def threads_per_worker(cfg: RunConfig) -> int:
     return cfg.train.threads or max(1, (os.cpu_count() or 1) // cfg.study.workers)
 
 
-def _work(cfg: RunConfig, store: Store, threads: int, progress: Progress) -> int:
-    """Open the study with heartbeats and run one worker in this process."""
-    storage = study_storage(cfg, store)
+def _work(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, threads: int,
+          progress: Progress) -> int:
+    """Open (or create) the study and run one worker in this process."""
     study = open_study(cfg, storage, store)
     assert study is not None
     return run_worker(cfg, store, study, storage, progress, threads=threads)
@@ -144,7 +144,7 @@ def worker_process(cfg: RunConfig, threads: int, setup: Callable[[], None] | Non
     with open_store(cfg.storage_url) as store:
         progress = Progress(cfg.total(), workers=cfg.study.workers)
         try:
-            _work(cfg, store, threads, progress)
+            _work(cfg, store, study_storage(cfg, store), threads, progress)
         except KeyboardInterrupt as exc:
             raise SystemExit(interrupt.exit_code(exc)) from None
 
@@ -177,7 +177,7 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
     """
     resolve_device(cfg.train.accelerator)  # a missing GPU fails here, before the store is opened
     with open_store(cfg.storage_url) as store:
-        storage = optuna_storage(cfg.storage_url)
+        storage = study_storage(cfg, store)
         open_study(cfg, storage, store, create=False)  # refuses a mismatched study first
         total = cfg.total()
         done, failed = _status(cfg, store)
@@ -200,7 +200,7 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
             for proc in extra:
                 proc.start()
             try:
-                ran = _work(cfg, store, threads, progress)
+                ran = _work(cfg, store, storage, threads, progress)
             except KeyboardInterrupt as exc:
                 _stop_workers(extra, exc)
                 raise
