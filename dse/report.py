@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dse.cli import compose, guard, to_plain
+from dse.cli import compose, one_line_errors, to_plain
+from dse.config import run_target
 from dse.figures import (
     FigureSpec,
     Section,
@@ -29,10 +30,10 @@ from dse.figures import (
     write_static,
 )
 from dse.records import ArchRecord, ResultRecord
-from dse.store import open_store, redact_url, results_frame
-from dse.typed import from_mapping
+from dse.store import open_store, redact_url, results_frame, unknown_study
+from dse.typed import from_mapping, require_bool, require_int, require_number
 
-__all__ = ["ReportOptions", "main", "report_options", "unknown_study", "write_report"]
+__all__ = ["ReportOptions", "main", "report_options", "write_report"]
 
 USAGE = ("usage: python -m dse.report [+sweep=<name>] [key=value ...]   (the keys of dse.run, "
          "e.g. storage.url=... study.name=..., and report.width/height/scale/static)")
@@ -50,14 +51,9 @@ class ReportOptions:
     def __post_init__(self) -> None:
         """Validate sizes and flags."""
         for key in ("width", "height"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10000:
-                raise ValueError(f"report.{key} must be an integer in [1, 10000], got {value!r}")
-        if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) \
-                or not 0 < self.scale <= 10:
-            raise ValueError(f"report.scale must be a number in (0, 10], got {self.scale!r}")
-        if not isinstance(self.static, bool):
-            raise ValueError(f"report.static must be true or false, got {self.static!r}")
+            require_int(f"report.{key}", getattr(self, key), minimum=1, maximum=10000)
+        require_number("report.scale", self.scale, low=0, high=10, low_open=True)
+        require_bool("report.static", self.static)
 
 
 def report_options(values: dict[str, Any]) -> ReportOptions:
@@ -70,21 +66,6 @@ def report_options(values: dict[str, Any]) -> ReportOptions:
         The options.
     """
     return from_mapping(ReportOptions, values, node="report")
-
-
-def unknown_study(study: str, studies: Sequence[str], storage_url: str) -> str:
-    """The one-line message for a study the store does not have.
-
-    Args:
-        study: the name asked for.
-        studies: the names the store has.
-        storage_url: the store's URL (shown with its password hidden).
-
-    Returns:
-        The message.
-    """
-    known = f"studies there: {', '.join(studies)}" if studies else "it has no studies yet"
-    return f"unknown study {study!r} in {redact_url(storage_url)}; {known}"
 
 
 def _results_csv(path: Path, results: list[ResultRecord], archs: Mapping[str, ArchRecord]) -> Path:
@@ -178,17 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     def run() -> int:
-        from dse.search import run_config  # the study name rule lives there
-
         values = to_plain(compose("report", args))
         options = report_options(dict(values.pop("report", None) or {}))
-        cfg = run_config(values)
-        write_report(cfg.storage_url, cfg.study_name, out_dir=cfg.output_dir(),
+        target = run_target(values)
+        write_report(target.storage_url, target.study_name, out_dir=target.output_dir,
                      width=options.width, height=options.height, scale=options.scale,
                      static=options.static)
         return 0
 
-    return guard(run)
+    return one_line_errors(run)
 
 
 if __name__ == "__main__":
