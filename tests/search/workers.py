@@ -23,14 +23,19 @@ def optuna_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def start_worker(tmp: Path, url: str, *overrides: str) -> subprocess.Popen[str]:
-    """Start one worker process; its output goes to a log file under `tmp`."""
-    log = open(tmp / f"worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed by the OS
-    env = {**os.environ, "CI": "true", "PYTHONUNBUFFERED": "1"}
+def start_worker(tmp: Path, url: str, *overrides: str, log: Path | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start one worker process; its output goes to a log file under `tmp`.
+
+    `log` names that file (default: a fresh worker-<ns>.log); `env` adds environment variables.
+    """
+    path = log or tmp / f"worker-{time.monotonic_ns()}.log"
+    out = open(path, "w")  # noqa: SIM115 - closed by the OS
+    full_env = {**os.environ, "CI": "true", "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "dse.run", *TINY, f"storage.url={url}",
          f"study.output_dir={tmp}/out", *overrides],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True, env=full_env,
         **SIGINT_DEFAULT,  # it answers `interrupt` even where pytest started ignoring SIGINT
     )
 
