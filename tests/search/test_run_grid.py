@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import optuna
@@ -31,7 +32,8 @@ def test_squeeze_ratio_sweep_runs_every_point_once_then_resumes(tmp_path: Path) 
     assert len(trials) == 8 and all(t.state.name == "COMPLETE" for t in trials)
     assert {t.params["sr"] for t in trials} == {r.point["sr"] for r in results}
     assert all(t.user_attrs["size_mb"] > 0 and "arch_pct3x3" in t.user_attrs for t in trials)
-    assert first.stdout.count(" complete") == 8 and "[8/8]" in first.stdout
+    progress = re.findall(r"^\[\s*\d+/8\] .* complete$", first.stdout, re.M)  # a line per trial
+    assert len(progress) == 8 and "[8/8]" in first.stdout
     assert "Summary of 'squeeze_ratio-digits'" in first.stdout
 
     again = dse_run(tmp_path, "+sweep=squeeze_ratio", "study.seeds=1")
