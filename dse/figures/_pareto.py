@@ -191,7 +191,7 @@ def plot_pareto(info: ParetoInfo) -> go.Figure:
     wide = bool(sizes) and max(sizes) >= LOG_AXIS_SPAN * min(sizes)
     fig.update_xaxes(title="model size (MB = 2^20 bytes, 32-bit weights"
                      + (", log scale)" if wide else ")"), type="log" if wide else "linear")
-    fig.update_yaxes(title="test top-1 (mean ± sd over seeds)", tickformat=".0%")
+    fig.update_yaxes(title="test top-1 (mean ± sd over seeds)", tickformat=".1~%")
     legend = ({"orientation": "v", "x": 1.02, "y": 1, "font_size": 11} if numbered
               else {"orientation": "h", "y": -0.18})
     fig.update_layout(title=f"{info.title}: {info.dataset}", template="plotly_white", height=520,

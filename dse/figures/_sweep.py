@@ -1,8 +1,8 @@
 """Accuracy against one swept metaparameter, beside the paper's stated points (Figure 3a/3b).
 
 The data step groups the results by point; the drawing step puts this study's test top-1 and
-top-5 (mean and sample sd over seeds, each point labelled with its size, the labels alternately
-below and above the line so that neighbours do not overlap) in the left panel and
+top-5 (mean and sample sd over seeds; each swept value a tick with its network's size under it)
+in the left panel and
 the paper's ImageNet top-5 points in a right panel with its own axis: the datasets differ, so the
 two are compared in shape, not in level.
 """
@@ -59,7 +59,7 @@ class SweepInfo:
     def caption(self) -> str:
         """What the figure shows, in a few sentences (plain text)."""
         return (f"Left: this study's test top-1 and top-5 on {self.dataset} (mean ± sd over "
-                "seeds; labels: model size). Right: the paper's "
+                "seeds; under each value: its model size). Right: the paper's "
                 f"{self.paper.dataset} {self.paper.metric}, only the points its text states; "
                 f"the paper also says: {'; '.join(self.paper.notes)}. The data differ: compare "
                 f"the shapes, not the levels. Source: {PAPER_SOURCE}.")
@@ -107,6 +107,11 @@ def _size(size_mb: float | None) -> str:
     return "?" if size_mb is None else f"{size_mb:.3g} MB"
 
 
+def _value(info: SweepInfo, value: float) -> str:
+    """A swept value as its axis shows it: '0.25', or '25%' on a percent axis."""
+    return f"{100 * value:g}%" if info.percent_axis else f"{value:g}"
+
+
 def _hover(info: SweepInfo, point: SweepPoint) -> str:
     """Hover text of one point of this study."""
     g = point.group
@@ -134,16 +139,13 @@ def plot_sweep(info: SweepInfo) -> go.Figure:
     shown = info.measured()
     xs = [p.value for p in shown]
     hover = [_hover(info, p) for p in shown]
-    for name, color, attr, labels in (("test top-1", TOP1_COLOR, "top1", True),
-                                      ("test top-5", TOP5_COLOR, "top5", False)):
+    for name, color, attr in (("test top-1", TOP1_COLOR, "top1"),
+                              ("test top-5", TOP5_COLOR, "top5")):
         stats = [getattr(p.group, attr) for p in shown]
         fig.add_scatter(
             x=xs, y=[s.mean for s in stats], name=f"{name} ({info.dataset})", row=1, col=1,
-            mode="lines+markers+text" if labels else "lines+markers",
-            marker={"color": color, "size": 8}, line={"color": color},
+            mode="lines+markers", marker={"color": color, "size": 8}, line={"color": color},
             error_y={"type": "data", "array": [s.sd or 0.0 for s in stats], "visible": True},
-            text=[_size(p.group.size_mb) for p in shown] if labels else None,
-            textposition=[("bottom center", "top center")[i % 2] for i in range(len(shown))],
             hovertext=hover, hoverinfo="text",
         )
     fig.add_scatter(
@@ -158,16 +160,20 @@ def plot_sweep(info: SweepInfo) -> go.Figure:
     values = [0.0, 1.0, *xs, *(q.value for q in paper.points)]  # SR and pct3x3 lie in [0, 1]
     fig.update_xaxes(title=info.axis_title, range=[min(values) - 0.05, max(values) + 0.05],
                      **({"tickformat": ".0%"} if info.percent_axis else {}))
+    if shown:  # each measured value a tick, its network's size under it: never over the data
+        fig.update_xaxes(tickvals=xs, tickfont_size=10, row=1, col=1,
+                         ticktext=[f"{_value(info, p.value)}<br>{_size(p.group.size_mb)}"
+                                   for p in shown])
     fig.update_traces(cliponaxis=False)
-    fig.update_yaxes(title="test accuracy (mean ± sd over seeds)", tickformat=".0%", row=1, col=1)
-    fig.update_yaxes(title=f"{paper.dataset} {paper.metric} (paper)", tickformat=".0%",
+    fig.update_yaxes(title="test accuracy (mean ± sd over seeds)", tickformat=".1~%", row=1, col=1)
+    fig.update_yaxes(title=f"{paper.dataset} {paper.metric} (paper)", tickformat=".1~%",
                      range=[min(q.top5 for q in paper.points) - 0.04,
                             max(q.top5 for q in paper.points) + 0.03], row=1, col=2)
     notes = [f"paper: {note}" for note in paper.notes] + [f"source: {PAPER_SOURCE}"]
     fig.add_annotation(text="<br>".join(notes), name=FOOTNOTE, xref="paper", yref="paper",
-                       x=0, y=-0.3, yanchor="top", showarrow=False, xanchor="left",
+                       x=0, y=-0.36, yanchor="top", showarrow=False, xanchor="left",
                        align="left", font={"size": 11, "color": "#555"})
     fig.update_layout(title=info.title, template="plotly_white", height=560,
-                      margin={"b": 150, "t": 90},
-                      legend={"orientation": "h", "y": -0.2, "yanchor": "top"})
+                      margin={"b": 160, "t": 90},
+                      legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
     return fig

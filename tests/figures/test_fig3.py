@@ -82,7 +82,9 @@ def test_fig3a_drawing_has_the_study_beside_the_labelled_paper_panel() -> None:
     assert list(top1.x) == [0.125, 0.75] and list(top1.y) == pytest.approx([0.62, 0.82])
     assert list(top1.error_y.array) == pytest.approx(
         [statistics.stdev([0.60, 0.64, 0.62]), statistics.stdev([0.80, 0.84])])
-    assert list(top1.text) == ["0.25 MB", "1.04 MB"]  # each point labelled with its size
+    assert list(fig.layout.xaxis.tickvals) == [0.125, 0.75]  # each value a tick, its size under
+    assert list(fig.layout.xaxis.ticktext) == ["0.125<br>0.25 MB", "0.75<br>1.04 MB"]
+    assert top1.text is None
     assert top5.xaxis == top1.xaxis == "x"
     paper = traces[FIG3A_PAPER.label]
     assert paper.xaxis == "x2" and paper.yaxis == "y2"  # its own panel and axis
@@ -117,8 +119,8 @@ def test_registry_draws_3a_and_3b_from_their_data_alone() -> None:
     assert not FIG3A.percent_axis and FIG3A.paper is FIG3A_PAPER
 
 
-def test_size_labels_alternate_below_and_above_the_line() -> None:
-    scores = {sr: [(0.5 + sr / 10, 0.9)] for sr in (0.125, 0.25, 0.375, 0.5)}
-    results, archs = sweep("sr", scores, sizes=dict.fromkeys(scores, 0.4))
-    top1 = plot_sweep(FIG3A.info(results, archs)).data[0]
-    assert list(top1.textposition) == ["bottom center", "top center"] * 2
+def test_percent_axis_ticks_read_as_percentages_with_sizes() -> None:
+    results, archs = sweep("pct3x3", {0.01: [(0.5, 0.8)], 0.125: [(0.6, 0.9)]},
+                           sizes={0.01: 0.3, 0.125: 0.35})
+    fig = plot_sweep(FIG3B.info(results, archs))
+    assert list(fig.layout.xaxis.ticktext) == ["1%<br>0.3 MB", "12.5%<br>0.35 MB"]
