@@ -3,26 +3,30 @@
 A schedule is a seeded plan of signals (`make_plan`) played against real `python -m dse.run`
 workers of one small grid study (`run_schedule`):
 
-- three workers start at once; the harness polls the study's trials and who holds the study
-  lock every POLL_S, and fires the plan's events one after another, each at its moment:
-  `claim` (a new trial appears RUNNING: the signal goes to the worker claiming it, found as the
-  holder of the study lock, or to the trial's `worker` attr), `lock` (a worker is seen holding
-  the study lock), `train` (a trial runs: its worker, after a short delay), `random` (a random
-  busy worker, a random time after the event's turn came);
-- signals: SIGKILL, SIGTERM, SIGINT, or SIGSTOP held for longer than the heartbeat grace,
-  followed by SIGCONT alone or by a kill delivered while the worker is stopped;
-- a worker the harness killed is replaced by a new process with the same arguments while the
-  study has work left (an item without a counted result, or a trial RUNNING or WAITING), so
-  the study goes on (a worker that crashes by itself is a failure, and is not replaced);
-- the schedule ends when every process has exited by itself; one that does not within
-  EXIT_BOUND_S, or a trial RUNNING for STUCK_S, is a hang: the harness kills the rest and
-  says so;
+- three workers start at once; every POLL_S the harness reads the study's trials (one SQL
+  query) and who holds the study lock, and fires the plan's events one after another, each at
+  its moment: `claim` (a trial newly RUNNING: the signal goes to the worker claiming it, the
+  holder of the study lock while the trial has no `worker` attr yet, else to that attr),
+  `lock` (a worker newly seen holding the study lock: opening the study or claiming), `train`
+  (a trial runs: its worker, after a short delay), `random` (a random worker that is past its
+  imports and not done, a random time after the event's turn came);
+- signals: SIGKILL, SIGTERM, SIGINT, or SIGSTOP held for 4-6 s (longer than the heartbeat
+  grace of 3 s), followed by SIGCONT alone or by a kill delivered while the worker is stopped;
+- a worker the harness killed is replaced at once by a new process with the same arguments
+  while the study has work left (an item without a counted result, or a trial RUNNING or
+  WAITING), so the study goes on; a worker that crashes by itself is a failure, not replaced;
+- every worker must exit by itself with the code its last kill calls for (SIGKILL -9,
+  SIGTERM 143, SIGINT 130; 0 when it got none, and then every item must be counted already);
+  one still running EXIT_BOUND_S after its start or SIGCONT, or a trial RUNNING for STUCK_S,
+  is a hang: the harness kills what is left and says so;
 - then one more undisturbed run must exit 0 and print "nothing left to do", and the store must
-  hold exactly one counted result per (point, seed) with no trial RUNNING or WAITING
-  (`check_study`).
+  hold exactly one counted result (dse.records.counted_results) per (point, seed), figure
+  data (dse.figures.group_points) n == seeds per grid point and no other group, and no trial
+  RUNNING or WAITING (`check_study`).
 
 The plan is a function of the seed alone; which trial and which worker each event meets
-depends on timing, and the summary line of each schedule says what happened.
+depends on timing, and the one-line summary of each schedule says what happened and when
+(`phases`: workers up, each event, all exited, final run done).
 """
 
 from __future__ import annotations
@@ -308,6 +312,7 @@ class Outcome:
     final_code: int | None = None
     final_log: str = ""
     wall_s: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds from the start
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -318,7 +323,9 @@ class Outcome:
                 f"plan=[{'; '.join(map(str, self.plan))}] fired=[{events}]"
                 f"{f' not-fired={missed}' if missed else ''} procs={len(self.workers)} "
                 f"exits={[w.code for w in self.workers]} final={self.final_code} "
-                f"{' '.join(self.notes)} wall={self.wall_s:.1f}s "
+                f"{' '.join(self.notes)} "
+                f"phases=[{' '.join(f'{k}={v:.1f}s' for k, v in self.phases.items())}] "
+                f"wall={self.wall_s:.1f}s "
                 f"problems={len(self.problems)}")
 
     def report(self) -> str:
@@ -419,6 +426,7 @@ class Schedule:
         else:
             self.expect_exit(worker, event.signal)
         self.out.fired.append(f"{event} {self.at()} {worker.name} ({detail})")
+        self.out.phases[f"event{self.event + 1}"] = now - self.t0
         self.event += 1
         self.turn_since, self.seen, self.train_at = now, 0, None
 
@@ -577,6 +585,7 @@ class Schedule:
                         r.worker and r.worker.endswith(f":{w.proc.pid}") for r in rows)
                 if self.first_started is None and any(w.started() for w in self.live()):
                     self.first_started = now
+                    self.out.phases["up"] = now - self.t0
                 self.look_for_moment(rows, new_running, holders)
                 self.resume_stopped()
                 self.reap()
@@ -585,11 +594,13 @@ class Schedule:
                     self.kill_all("hang")
                     break
                 time.sleep(POLL_S)
+            self.out.phases["exited"] = time.monotonic() - self.t0
             if not self.out.fired:
                 self.out.problems.append("no event fired: the harness met none of the planned "
                                          "moments (the schedule exercised nothing)")
             if not self.hung:
                 self.final_run()
+                self.out.phases["final"] = time.monotonic() - self.t0
             self.out.problems.extend(check_study(self.url, notes=self.out.notes))
         finally:
             self.kill_all("cleanup")
