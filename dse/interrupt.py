@@ -72,9 +72,10 @@ def guard() -> Iterator[None]:
     """Handle SIGINT and SIGTERM while the block runs (main thread only; else a no-op).
 
     A signal whose handler is not the default one (SIGINT ignored under nohup, say, or a
-    handler of the host program) is left alone.
+    handler of the host program) is left alone; inside another guard this one does nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or \
+            _on_signal in (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)):
         yield
         return
     defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}

@@ -94,11 +94,20 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    """Check the overrides compose (one-line error, exit 2), then hand over to Hydra."""
+    """Check the overrides compose (one-line error, exit 2), then hand over to Hydra.
+
+    Ctrl-C and SIGTERM are handled from here on (exit 130 and 143), whatever the run is doing.
+    """
+    from dse import interrupt
+
     args = sys.argv[1:]
-    if not _hydra_options(args):
-        to_plain(compose("config", _overrides(args)))
-    _hydra_main()
+    with interrupt.guard():
+        try:
+            if not _hydra_options(args):
+                to_plain(compose("config", _overrides(args)))
+            _hydra_main()
+        except KeyboardInterrupt as exc:
+            raise SystemExit(interrupt.exit_code(exc)) from None
 
 
 if __name__ == "__main__":

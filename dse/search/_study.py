@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
+from optuna.trial import TrialState
 
 from dse import interrupt
 from dse.config import RunConfig
@@ -65,18 +66,30 @@ def study_storage(cfg: RunConfig, store: Store) -> optuna.storages.RDBStorage:
                               on_stale=stale_trial_recorder(cfg, store))
 
 
+def _define(cfg: RunConfig, study: optuna.Study, definition: dict[str, object], digest: str
+            ) -> None:
+    """Write what makes the study this study (the definition hash last: it marks it done)."""
+    objectives = cfg.sweep.objectives if cfg.sweep.kind == "search" else ("accuracy",)
+    study.set_metric_names(["val_top1" if o == "accuracy" else o for o in objectives])
+    study.set_user_attr("dse_definition", definition)
+    study.set_user_attr("sweep", cfg.sweep.name)
+    study.set_user_attr("description", cfg.sweep.description)
+    study.set_user_attr("dse_definition_hash", digest)
+
+
 def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store, *,
                create: bool = True) -> optuna.Study | None:
     """Load the study, or create it; refuse a study of that name with another definition.
 
-    With create=False, a missing study gives None (nothing is written).
+    With create=False, a missing study gives None (nothing is written). A study whose creator
+    was stopped before it wrote the definition is finished here (creation is under the lock).
     """
     sampler = make_sampler(cfg.sampler) if cfg.sweep.kind == "search" else \
         optuna.samplers.RandomSampler(seed=0)  # grid trials are all queued: never sampled
     pruner = make_pruner(cfg.study.pruner)
     definition = cfg.definition()
     digest = stable_hash(definition)
-    with store.lock(f"study:{cfg.study_name}"):
+    with interrupt.deferred(), store.lock(f"study:{cfg.study_name}"):
         try:
             study = optuna.load_study(study_name=cfg.study_name, storage=storage,
                                       sampler=sampler, pruner=pruner)
@@ -86,12 +99,8 @@ def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store
             study = optuna.create_study(study_name=cfg.study_name, storage=storage,
                                         sampler=sampler, pruner=pruner,
                                         directions=cfg.sweep.directions)
-            objectives = cfg.sweep.objectives if cfg.sweep.kind == "search" else ("accuracy",)
-            study.set_metric_names(["val_top1" if o == "accuracy" else o for o in objectives])
-            study.set_user_attr("dse_definition_hash", digest)
-            study.set_user_attr("dse_definition", definition)
-            study.set_user_attr("sweep", cfg.sweep.name)
-            study.set_user_attr("description", cfg.sweep.description)
+        if "dse_definition_hash" not in study.user_attrs:  # new, or its creator was killed
+            _define(cfg, study, definition, digest)
             return study
     if study.user_attrs.get("dse_definition_hash") != digest:
         changed = _differences(study.user_attrs.get("dse_definition") or {}, definition)
@@ -122,6 +131,20 @@ def _search_shortfall(cfg: RunConfig, store: Store) -> list[str]:
     if counted >= cfg.sweep.n_trials:
         return []
     return [f"only {counted} of {cfg.sweep.n_trials} trials have a result (too many failed)"]
+
+
+def _settle(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage) -> None:
+    """On a finished study, wait for trials still RUNNING to end (or fail them once stale).
+
+    A worker killed after saving its result but before telling Optuna leaves its trial
+    RUNNING; the claim loop fails it after the heartbeat grace, so every run leaves none.
+    """
+    study = open_study(cfg, storage, store, create=False)
+    if study is None or not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        return
+    print(f"waiting for the running trials of study '{cfg.study_name}' to end (a stopped "
+          f"worker's after {3 * cfg.study.heartbeat_s} s without heartbeat)", flush=True)
+    run_worker(cfg, store, study, storage, Progress(cfg.total(), done=cfg.total()), threads=1)
 
 
 def threads_per_worker(cfg: RunConfig) -> int:
@@ -179,11 +202,13 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
     with open_store(cfg.storage_url) as store:
         storage = study_storage(cfg, store)
         open_study(cfg, storage, store, create=False)  # refuses a mismatched study first
+        interrupt.check()  # a stop held back while the study was opened
         total = cfg.total()
         done, failed = _status(cfg, store)
         shown = redact_url(cfg.storage_url)
         ran = 0
         if done >= total:
+            _settle(cfg, store, storage)
             print(f"nothing left to do: study '{cfg.study_name}' has all {total} results "
                   f"in {shown}", flush=True)
         else:

@@ -24,6 +24,7 @@ in the store; statistics count only the first final result of each item
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -131,11 +132,29 @@ def _fail_orphans(cfg: RunConfig, store: Store, study: optuna.Study) -> None:
             _record_lost(cfg, store, trial)
 
 
+def _known_point(trial: FrozenTrial | optuna.Trial) -> dict[str, Any] | None:
+    """The point a trial runs: a grid trial's queued point, a search trial's sampled one.
+
+    None for a search trial stopped before its point was sampled (there is nothing to store).
+    """
+    key = trial.user_attrs.get("point_key")
+    if key is not None:
+        return dict(json.loads(key))
+    return dict(trial.params) or None
+
+
+def _record_stop(cfg: RunConfig, store: Store, trial: FrozenTrial | optuna.Trial, reason: str
+                 ) -> None:
+    """Store the failure of a trial that was stopped or lost its worker (when it has a point)."""
+    point = _known_point(trial)
+    if point is not None:
+        record_failure(cfg, store, trial_number=trial.number, point=point,
+                       seed=int(trial.user_attrs.get("seed", 0)), reason=reason)
+
+
 def _record_lost(cfg: RunConfig, store: Store, trial: FrozenTrial) -> None:
     """Store the failure of a trial whose worker stopped."""
-    item = _item(trial)
-    record_failure(cfg, store, trial_number=trial.number, point=dict(trial.params),
-                   seed=item[1] if item else 0, reason=NO_HEARTBEAT)
+    _record_stop(cfg, store, trial, NO_HEARTBEAT)
     log.warning("trial %d lost its worker (no heartbeat); it will run again", trial.number)
 
 
@@ -247,7 +266,6 @@ def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study,
                threads: int | None) -> None:
     """Run one claimed trial (its heartbeat already beating) and tell Optuna how it ended."""
     seed = int(trial.user_attrs.get("seed", 0))
-    point: dict[str, Any] = dict(trial.params)
     callbacks = [PruningCallback(trial)] if cfg.study.pruner != "none" and \
         len(cfg.sweep.directions) == 1 else []
     try:
@@ -260,8 +278,7 @@ def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study,
         progress.trial(store.results(cfg.study_name)[-1], None)
         return
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the item runs again on the next start
-        record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
-                       reason=INTERRUPTED)
+        _record_stop(cfg, store, trial, INTERRUPTED)
         _finish(study, storage, trial, state=TrialState.FAIL)
         raise
     except UpdateFinishedTrialError:  # failed by another worker before it began here
@@ -269,14 +286,13 @@ def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study,
                     "lapsed); the item runs there", trial.number)
         return
     except DataError as exc:  # bad data fail every trial alike: stop the run
-        record_failure(cfg, store, trial_number=trial.number, point=point, seed=seed,
-                       reason=f"error: {exc}")
+        _record_stop(cfg, store, trial, f"error: {exc}")
         _finish(study, storage, trial, state=TrialState.FAIL)
         raise
     except Exception as exc:  # recorded, and the item is retried up to study.max_retries
         reason = f"error: {type(exc).__name__}: {exc}"
-        record = record_failure(cfg, store, trial_number=trial.number, point=point,
-                                seed=seed, reason=reason)
+        record = record_failure(cfg, store, trial_number=trial.number,
+                                point=_known_point(trial) or {}, seed=seed, reason=reason)
         _finish(study, storage, trial, state=TrialState.FAIL)
         progress.trial(record, None)
         log.warning("trial %d failed: %s", trial.number, reason)

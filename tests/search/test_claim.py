@@ -99,7 +99,8 @@ def test_a_worker_killed_between_ask_and_its_heartbeat_does_not_stall_the_study(
     assert got.trial is not None and got.running == 0
     state = study.get_trials(deepcopy=False)[orphan.number].state
     assert state == TrialState.FAIL
-    assert [r.reason for r in store.results(cfg.study_name)] == [NO_HEARTBEAT]
+    assert [(r.reason, r.point) for r in store.results(cfg.study_name)] == \
+        [(NO_HEARTBEAT, {"sr": 0.25})]  # the queued point, though it was never suggested
     store.close()
 
 
@@ -143,8 +144,30 @@ def test_sigterm_outside_training_fails_the_trial_as_interrupted(
         run_worker(cfg, store, study, storage, Progress(3), threads=1)
     assert interrupt.exit_code(info.value) == 143
     assert [t.state for t in study.get_trials(deepcopy=False)] == [TrialState.FAIL]
-    assert [r.reason for r in store.results(cfg.study_name)] == ["interrupted"]
+    assert store.results(cfg.study_name) == []  # no point was sampled: nothing to store
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+    store.close()
+
+
+class TermDuringClaim(FinishDuringRead):
+    """SIGTERM arrives while the worker holds the study lock, reading the results."""
+
+    def __init__(self, store: Store) -> None:
+        """Wrap the real store."""
+        super().__init__(store, lambda: os.kill(os.getpid(), signal.SIGTERM))
+
+
+def test_sigterm_inside_the_claim_takes_effect_after_it_and_fails_the_trial(
+        tmp_path: Path) -> None:
+    cfg, store, storage, study = _open(tmp_path, *GRID)
+    with pytest.raises(interrupt.Terminated):
+        run_worker(cfg, TermDuringClaim(store), study, storage, Progress(2),  # type: ignore[arg-type]
+                   threads=1)
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.WAITING]  # claim completed
+    assert "worker" in trials[0].user_attrs
+    failed = store.results(cfg.study_name)
+    assert [(r.reason, r.point) for r in failed] == [("interrupted", {"sr": 0.25})]
     store.close()
 
 
@@ -157,3 +180,15 @@ def test_a_run_whose_items_all_fail_for_good_exits_1_naming_them(tmp_path: Path)
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("error: 1 item(s) of study 'single-digits' failed for good"), last
     assert "RuntimeError" in last and "results.csv" in last
+
+
+def test_a_study_whose_creator_was_killed_mid_creation_is_finished_not_refused(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", *GRID])))
+    with open_store(url) as store:
+        storage = study_storage(cfg, store)
+        optuna.create_study(study_name=cfg.study_name, storage=storage)  # killed right after
+        study = open_study(cfg, storage, store)
+        assert study is not None and "dse_definition_hash" in study.user_attrs
+        assert open_study(cfg, storage, store) is not None  # and it is this study from now on
