@@ -129,3 +129,19 @@ def test_corrupt_image_names_the_file(stored: tuple[Path, str]) -> None:
     assert "cat/0002.jpg" in out.stderr
     assert _snapshot(url) == before
     assert load_results(url, "folder") == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        (("dataset.input_size=3",), "input_size=3 is too small for the pooling stack"),
+        (("+sweep=pareto", "sweep.space.sr.low=0"), "sweep.space.sr.low must be > 0"),
+        (("+sweep=pareto", "sweep.space.bypass=[none,bogus]"), "bypass must be one of"),
+        (("study.max_size_mb=nan",), "study.max_size_mb must be null or a finite number"),
+        (("+sweep=squeeze_ratio", "sweep.grid.sr=[0.5,0.5]"), "sweep.grid.sr lists a value twice"),
+    ],
+)
+def test_refused_before_any_file_is_made(tmp_path: Path, overrides: tuple[str, ...],
+                                         needle: str) -> None:
+    _refused(dse_run(tmp_path, *overrides), needle)
+    assert list(tmp_path.iterdir()) == []  # no database, lock file or output folder
