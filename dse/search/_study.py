@@ -113,24 +113,21 @@ def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store
 
 
 def _status(cfg: RunConfig, store: Store) -> tuple[int, list[str]]:
-    """Items finished (counted or given up), and a line for each item given up."""
+    """Items finished (counted or given up), and a line for each item given up.
+
+    A search counts trials; it falls short only when it stopped because too many failed.
+    """
     results = store.results(cfg.study_name)
     if cfg.sweep.kind == "search":
         counted = len(counted_results(results))
-        return counted, []
+        short = counted < cfg.sweep.n_trials
+        return counted, [f"only {counted} of {cfg.sweep.n_trials} trials have a result "
+                         "(too many failed)"] if short else []
     counts = item_counts(cfg, results)
     given_up = counts.finished - counts.counted
     failed = [f"{key} seed {seed}: {counts.last_failure.get((key, seed), '')}"
               for key, seed in sorted(given_up)]
     return len(counts.finished), failed
-
-
-def _search_shortfall(cfg: RunConfig, store: Store) -> list[str]:
-    """For a search that ended early: one line saying how many trials count."""
-    counted = len(counted_results(store.results(cfg.study_name)))
-    if counted >= cfg.sweep.n_trials:
-        return []
-    return [f"only {counted} of {cfg.sweep.n_trials} trials have a result (too many failed)"]
 
 
 def _settle(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage) -> None:
@@ -232,7 +229,5 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
             for proc in extra:
                 proc.join()
             done, failed = _status(cfg, store)
-        if cfg.sweep.kind == "search":
-            failed = _search_shortfall(cfg, store)
     return StudyReport(cfg.study_name, shown, total, done, ran, cfg.output_dir(), failed)
 
