@@ -74,6 +74,8 @@ class ResultRecord:
     wall_time_s: float | None = None
     images_per_s: float | None = None  # training throughput
     device: str | None = None
+    threads: int | None = None  # torch CPU threads of its training (results depend on it)
+    seed_batch: int | None = None  # seeds trained together in its pass (1 = alone)
     reason: str | None = None  # why the trial failed or was rejected
     reused_from: int | None = None  # trial number whose result this one reused ...
     reused_from_study: str | None = None  # ... in this study (trial numbers are per study)

@@ -20,11 +20,11 @@ from dse import interrupt
 from dse.config import ACCELERATORS, Status, TrainConfig, train_config
 from dse.data import DataModule
 from dse.expand import expand
-from dse.model import build_model
+from dse.model import SqueezeNet, build_model
 from dse.spec import ArchSpec
 from dse.terminal import interactive
 
-__all__ = ["TrainConfig", "TrainResult", "fit", "resolve_device", "train_config"]
+__all__ = ["TrainConfig", "TrainResult", "fit", "fit_seeds", "resolve_device", "train_config"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class TrainResult:
     status: Status  # COMPLETE, DIVERGED or STOPPED (a callback ended training early)
     seed: int
     device: str
-    threads: int
+    threads: int  # torch CPU threads it ran with (results depend on it, slightly)
+    seed_batch: int  # seeds trained together in its pass (1 = alone)
     epochs: int  # epochs actually run
     val_top1: float | None = None
     val_top5: float | None = None
@@ -79,39 +80,52 @@ def _topk_correct(logits: torch.Tensor, labels: torch.Tensor) -> tuple[int, int]
 
 
 class Classifier(pl.LightningModule):
-    """A thin LightningModule around a generated network."""
+    """A thin LightningModule around a generated network of K seed copies (K >= 1).
 
-    def __init__(self, model: torch.nn.Module, cfg: TrainConfig, *, steps_per_epoch: int) -> None:
+    Training batches hold one batch per copy (labels (batch, K)); each copy's loss is its own
+    mean cross-entropy, and their sum is minimised, so every copy gets exactly its own gradient.
+    A copy whose loss stops being finite is diverged: it leaves the sum, the others go on.
+    """
+
+    def __init__(self, model: SqueezeNet, cfg: TrainConfig, *, steps_per_epoch: int) -> None:
         """Wrap `model` with the optimiser and schedule of `cfg`."""
         super().__init__()
         self.model, self.cfg, self.steps_per_epoch = model, cfg, steps_per_epoch
-        self.diverged = False
-        self.seen = 0
+        self.copies = model.copies
+        self.diverged = [False] * self.copies
+        self.seen = 0  # training images per copy
         self.train_time = 0.0
-        self.history: list[float] = []
+        self.history: list[list[float]] = [[] for _ in range(self.copies)]
         self._epoch_losses: list[torch.Tensor] = []
-        self.last_train_loss: float | None = None
-        self._val = [0, 0, 0]
+        self.last_train_loss: list[float | None] = [None] * self.copies
+        self._val = torch.zeros(3, self.copies, dtype=torch.long)
         self._t0 = 0.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits."""
+        """Class logits (batch, K, classes) for input with every copy's image (batch, K*C, H, W)."""
         if self.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.model(x)
+        logits = self.model(x)
+        return logits.view(len(logits), self.copies, -1)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor | None:
-        """Cross-entropy step; a non-finite loss stops training as diverged."""
+        """Sum of the copies' cross-entropies; a copy with a non-finite loss is diverged."""
         images, labels = batch
-        loss = F.cross_entropy(self(images), labels, label_smoothing=self.cfg.label_smoothing)
-        if not torch.isfinite(loss):
-            self.diverged = True
+        labels = labels.view(len(labels), -1)  # (batch, K); one copy's loader gives (batch,)
+        logits = self(images).permute(0, 2, 1)  # (batch, classes, K)
+        losses = F.cross_entropy(logits, labels, reduction="none",
+                                 label_smoothing=self.cfg.label_smoothing).mean(0)
+        finite = torch.isfinite(losses).tolist()
+        for k, ok in enumerate(finite):
+            self.diverged[k] = self.diverged[k] or not ok
+        live = [k for k in range(self.copies) if not self.diverged[k]]
+        if not live:
             self.trainer.should_stop = True
             return None
         self.seen += len(labels)
-        self._epoch_losses.append(loss.detach())
+        self._epoch_losses.append(losses.detach())
         interrupt.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed stops here
-        return loss
+        return losses[live].sum() if len(live) < self.copies else losses.sum()
 
     def on_train_epoch_start(self) -> None:
         """Start the epoch clock."""
@@ -119,29 +133,34 @@ class Classifier(pl.LightningModule):
         self._t0 = time.perf_counter()
 
     def on_train_epoch_end(self) -> None:
-        """Stop the epoch clock and record the mean loss."""
+        """Stop the epoch clock and record each copy's mean loss."""
         self.train_time += time.perf_counter() - self._t0
         if self._epoch_losses:
-            self.last_train_loss = float(torch.stack(self._epoch_losses).mean())
+            means = torch.stack(self._epoch_losses).mean(0).tolist()
+            self.last_train_loss = [float(m) for m in means]
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
-        """Count top-1 hits."""
+        """Count each copy's top-1 and top-5 hits (every copy sees the same images)."""
         images, labels = batch
-        top1, top5 = _topk_correct(self(images), labels)
-        self._val[0] += top1
-        self._val[1] += top5
-        self._val[2] += len(labels)
+        logits = self(images.repeat(1, self.copies, 1, 1))
+        for k in range(self.copies):
+            top1, top5 = _topk_correct(logits[:, k], labels)
+            self._val[:, k] += torch.tensor([top1, top5, len(labels)])
 
     def on_validation_epoch_end(self) -> None:
-        """Publish val_top1 (read by callbacks such as a pruner)."""
-        top1 = self._val[0] / max(1, self._val[2])
-        self._val = [0, 0, 0]
+        """Publish val_top1 of the first copy (read by callbacks such as a pruner)."""
+        top1 = (self._val[0] / self._val[2].clamp_min(1)).tolist()
+        self._val.zero_()
         if not self.trainer.sanity_checking:
-            self.history.append(top1)
-        self.log("val_top1", top1, prog_bar=True, logger=False)
+            for k in range(self.copies):
+                self.history[k].append(top1[k])
+        self.log("val_top1", top1[0], prog_bar=True, logger=False)
 
     def configure_optimizers(self) -> Any:
-        """Optimiser and a per-step schedule (warm-up, then linear/cosine/constant)."""
+        """Optimiser and a per-step schedule (warm-up, then linear/cosine/constant).
+
+        Both optimisers act element by element, so K stacked copies step as K separate ones.
+        """
         cfg = self.cfg
         if cfg.optimizer == "sgd":
             opt: torch.optim.Optimizer = torch.optim.SGD(
@@ -175,13 +194,24 @@ def lr_factor(cfg: TrainConfig, steps_per_epoch: int, step: int) -> float:
 @torch.inference_mode()
 def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
              device: torch.device) -> tuple[float, float]:
-    """Top-1 and top-5 accuracy of `model` over `batches`."""
+    """Top-1 and top-5 accuracy of a one-copy `model` over `batches`."""
+    return _evaluate_copies(model, batches, device, copies=1)[0]
+
+
+@torch.inference_mode()
+def _evaluate_copies(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+                     device: torch.device, *, copies: int) -> list[tuple[float, float]]:
+    """Top-1 and top-5 accuracy of each of the `copies` copies of `model` over `batches`."""
     model.eval()
-    top1 = top5 = total = 0
+    hits = torch.zeros(copies, 2, dtype=torch.long)
+    total = 0
     for images, labels in batches:
-        a, b = _topk_correct(model(images.to(device)), labels.to(device))
-        top1, top5, total = top1 + a, top5 + b, total + len(labels)
-    return top1 / max(1, total), top5 / max(1, total)
+        images, labels = images.to(device), labels.to(device)
+        logits = model(images.repeat(1, copies, 1, 1)).view(len(labels), copies, -1)
+        for k in range(copies):
+            hits[k] += torch.tensor(_topk_correct(logits[:, k], labels))
+        total += len(labels)
+    return [(int(a) / max(1, total), int(b) / max(1, total)) for a, b in hits]
 
 
 def _show_progress(cfg: TrainConfig) -> bool:
@@ -206,7 +236,7 @@ def _fit_interruptible(trainer: pl.Trainer, module: pl.LightningModule, data: Da
 
 def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
         callbacks: Sequence[pl.Callback] = ()) -> TrainResult:
-    """Train the network of `arch` on `data` and measure it.
+    """Train the network of `arch` on `data` with one seed and measure it.
 
     Args:
         arch: the network to build (expanded here).
@@ -218,6 +248,34 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
     Returns:
         A TrainResult; status "diverged" when the loss became NaN or infinite.
     """
+    return fit_seeds(arch, data, cfg, seeds=[seed], callbacks=callbacks)[0]
+
+
+def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequence[int],
+              callbacks: Sequence[pl.Callback] = ()) -> list[TrainResult]:
+    """Train one copy of the network of `arch` per seed, all in one pass, and measure each.
+
+    Copy k is initialised, shuffled, augmented and dropped out from seeds[k] alone, so it is
+    the network fit(seed=seeds[k]) trains, up to floating-point rounding (grouped convolutions
+    add in another order). Data modules that cannot stack seeds train them one after another.
+
+    Args:
+        arch: the network to build (expanded here).
+        data: the data module; its class count must match arch.num_classes.
+        cfg: optimiser, schedule, epochs, device and threads.
+        seeds: one per copy, distinct.
+        callbacks: extra Lightning callbacks; allowed with one seed only (they read one metric).
+
+    Returns:
+        One TrainResult per seed, in order; wall and training time are the pass's, divided
+        by the number of seeds (what each seed cost).
+    """
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
+    if callbacks and len(seeds) > 1:
+        raise ValueError("training callbacks (a pruner) need one seed per pass")
+    if len(seeds) > 1 and not data.stacks_seeds:
+        return [fit_seeds(arch, data, cfg, seeds=[s])[0] for s in seeds]
     start = time.perf_counter()
     threads = cfg.threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
@@ -231,9 +289,9 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
             f"the dataset has {data.num_classes} classes and {data.in_channels} channels but the "
             f"network expects {arch.num_classes} and {arch.in_channels}"
         )
-    data.configure(batch_size=cfg.batch_size, seed=seed, device=device)
-    pl.seed_everything(seed, workers=True, verbose=False)
-    model = build_model(expand(arch))
+    data.configure(batch_size=cfg.batch_size, seeds=seeds, device=device)
+    pl.seed_everything(seeds[0], workers=True, verbose=False)
+    model = build_model(expand(arch), seeds=seeds)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
     steps = len(data.train_dataloader())
@@ -247,23 +305,26 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
     )
     _fit_interruptible(trainer, module, data)
     interrupt.check()  # a stop that arrived as training ended
-    status = Status.DIVERGED if module.diverged else Status.COMPLETE
-    if status is Status.COMPLETE and trainer.should_stop and module.current_epoch + 1 < cfg.epochs:
-        status = Status.STOPPED
-    metrics: dict[str, float | None] = dict.fromkeys(
-        ("val_top1", "val_top5", "test_top1", "test_top5")
-    )
-    if status is not Status.DIVERGED:
-        module.to(device)
-        metrics["val_top1"], metrics["val_top5"] = evaluate(module, data.eval_batches("val"), device)
-        metrics["test_top1"], metrics["test_top5"] = evaluate(
-            module, data.eval_batches("test"), device)
-    return TrainResult(
-        status=status, seed=seed, device=str(device) if device.type != "cuda"
-        else torch.cuda.get_device_name(device), threads=threads,
-        epochs=len(module.history) or trainer.current_epoch,
-        train_loss=module.last_train_loss,
-        wall_time_s=time.perf_counter() - start, train_time_s=module.train_time,
-        images_per_s=module.seen / module.train_time if module.train_time else 0.0,
-        history=module.history, **metrics,
-    )
+    stopped = trainer.should_stop and module.current_epoch + 1 < cfg.epochs
+    module.to(device)
+    val = _evaluate_copies(module.model, data.eval_batches("val"), device, copies=len(seeds))
+    test = _evaluate_copies(module.model, data.eval_batches("test"), device, copies=len(seeds))
+    share = 1 / len(seeds)
+    elapsed = time.perf_counter() - start
+    results = []
+    for k, seed in enumerate(seeds):
+        status = Status.DIVERGED if module.diverged[k] else \
+            Status.STOPPED if stopped else Status.COMPLETE
+        metrics = {} if status is Status.DIVERGED else {
+            "val_top1": val[k][0], "val_top5": val[k][1],
+            "test_top1": test[k][0], "test_top5": test[k][1]}
+        results.append(TrainResult(
+            status=status, seed=seed, device=str(device) if device.type != "cuda"
+            else torch.cuda.get_device_name(device), threads=threads, seed_batch=len(seeds),
+            epochs=len(module.history[k]) or trainer.current_epoch,
+            train_loss=module.last_train_loss[k],
+            wall_time_s=elapsed * share, train_time_s=module.train_time * share,
+            images_per_s=module.seen / (module.train_time * share) if module.train_time else 0.0,
+            history=module.history[k], **metrics,
+        ))
+    return results

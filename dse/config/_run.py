@@ -16,7 +16,14 @@ from dse.config._train import NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
 from dse.records import ArchRecord, arch_record
 from dse.spec import ArchSpec
 from dse.sweep import SweepSpec, stable_hash
-from dse.typed import from_mapping, require, require_choice, require_int, require_number
+from dse.typed import (
+    from_mapping,
+    require,
+    require_bool,
+    require_choice,
+    require_int,
+    require_number,
+)
 
 __all__ = ["PRUNER_NAMES", "SAMPLER_OPTIONS", "RunConfig", "RunTarget", "SamplerConfig",
            "StorageConfig", "StudyConfig", "run_config", "run_target", "study_name"]
@@ -35,7 +42,7 @@ class StudyConfig:
 
     name: str | None = None  # null = <sweep.name>-<dataset.name>
     seeds: int = 3  # grid sweeps: seeds 0..seeds-1 per point
-    workers: int = 1  # worker processes on this machine
+    workers: int | None = None  # worker processes on this machine; null = by dse.layout's rule
     worker_index: int = 0  # a launcher's job index, recorded on the trials this job runs
     max_size_mb: float | None = None  # size budget (2^20 bytes at 32 bits)
     max_macs: int | None = None  # MAC budget per image
@@ -44,12 +51,15 @@ class StudyConfig:
     heartbeat_s: int = 10  # a trial without a heartbeat for 3x this is failed and re-run
     report: bool = True  # write the report when the sweep finishes
     output_dir: str = "studies"  # outputs go to <output_dir>/<study name>/
+    seed_batching: bool = True  # grid sweeps: train a point's seeds together in one pass
 
     def __post_init__(self) -> None:
         """Validate counts, budgets and names."""
-        for key, minimum in (("seeds", 1), ("workers", 1), ("worker_index", 0),
-                             ("max_retries", 0), ("heartbeat_s", 1)):
+        for key, minimum in (("seeds", 1), ("worker_index", 0), ("max_retries", 0),
+                             ("heartbeat_s", 1)):
             require_int(f"study.{key}", getattr(self, key), minimum=minimum)
+        require_int("study.workers", self.workers, minimum=1, optional=True)
+        require_bool("study.seed_batching", self.seed_batching)
         require_number("study.max_size_mb", self.max_size_mb, low=0, low_open=True, optional=True)
         require_int("study.max_macs", self.max_macs, minimum=1, optional=True)
         require_choice("study.pruner", self.pruner, PRUNER_NAMES)
@@ -175,6 +185,17 @@ class RunConfig:
     def grid_items(self) -> list[tuple[dict[str, Any], int]]:
         """Every (point, seed) of a grid sweep, in order."""
         return [(p, s) for p in self.sweep.points() for s in range(self.study.seeds)]
+
+    def seed_group(self) -> int:
+        """Seeds of one point trained together: all of a grid point's, unless batching is off.
+
+        Search sweeps sample one seed per point, and a pruner judges each trial's own curve
+        after every epoch, so both train one seed at a time.
+        """
+        if self.sweep.kind != "grid" or not self.study.seed_batching or \
+                self.study.pruner != "none":
+            return 1
+        return self.study.seeds
 
     def total(self) -> int:
         """Items the sweep runs: grid (point, seed) pairs, or search trials."""

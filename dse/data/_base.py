@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 
-from dse.data._tensor import BatchTransform, TensorBatches, TensorSplit, channel_stats
+from dse.data._tensor import (
+    BatchTransform,
+    StackedBatches,
+    TensorBatches,
+    TensorSplit,
+    channel_stats,
+)
 
 __all__ = ["DataError", "DataModule", "InMemoryDataModule"]
 
@@ -24,21 +30,31 @@ class DataModule(pl.LightningDataModule):
     """
 
     name = "data"
+    stacks_seeds = False  # can give one training batch per seed side by side (see configure)
 
     def __init__(self) -> None:
         """Start unconfigured: batch size 64, seed 0, CPU."""
         super().__init__()
         self.batch_size = 64
-        self.seed = 0
+        self.seeds: tuple[int, ...] = (0,)
         self.device = torch.device("cpu")
         self.num_classes = 0
         self.in_channels = 0
         self._loaded = False
 
-    def configure(self, *, batch_size: int, seed: int, device: torch.device | str = "cpu") -> None:
-        """Set the batch size, the shuffling seed and the device batches should live on."""
+    def configure(self, *, batch_size: int, seeds: Sequence[int],
+                  device: torch.device | str = "cpu") -> None:
+        """Set the batch size, the shuffling seeds and the device batches should live on.
+
+        With K > 1 seeds (modules whose `stacks_seeds` is true), a training batch holds K
+        batches, each shuffled and augmented from its own seed: images side by side on the
+        channel axis (batch, K * C, H, W) and labels (batch, K).
+        """
+        if len(seeds) > 1 and not self.stacks_seeds:
+            raise ValueError(f"the {self.name} data module trains one seed at a time, "
+                             f"got {len(seeds)} seeds")
         self.batch_size = batch_size
-        self.seed = seed
+        self.seeds = tuple(seeds)
         self.device = torch.device(device)
 
     def setup(self, stage: str | None = None) -> None:
@@ -71,6 +87,7 @@ class InMemoryDataModule(DataModule):
     """Splits held as uint8 tensors (on the training device) and sliced into batches."""
 
     augment = False
+    stacks_seeds = True
     crop_pad = 0
     crop_size: int | None = None
 
@@ -102,7 +119,7 @@ class InMemoryDataModule(DataModule):
         info.update(val=len(self.splits["val"]), test=len(self.splits["test"]))
         return info
 
-    def _batches(self, split: str, *, train: bool) -> TensorBatches:
+    def _batches(self, split: str, *, train: bool, seed: int = 0) -> TensorBatches:
         """Batches of one split, moved once to the configured device."""
         self.setup()
         data = self.splits[split]
@@ -110,11 +127,12 @@ class InMemoryDataModule(DataModule):
             data = self.splits[split] = data.to(self.device)
         assert self.transform is not None
         return TensorBatches(data, self.transform, batch_size=self.batch_size, train=train,
-                             seed=self.seed, drop_last=train)
+                             seed=seed, drop_last=train)
 
-    def train_dataloader(self) -> TensorBatches:
-        """Shuffled, augmented training batches."""
-        return self._batches("train", train=True)
+    def train_dataloader(self) -> TensorBatches | StackedBatches:
+        """Shuffled, augmented training batches (one per seed, side by side, for K seeds)."""
+        streams = [self._batches("train", train=True, seed=s) for s in self.seeds]
+        return streams[0] if len(streams) == 1 else StackedBatches(streams)
 
     def val_dataloader(self) -> TensorBatches:
         """Validation batches in a fixed order."""

@@ -240,7 +240,7 @@ class ImageFolderStreamDataModule(DataModule):
     def _loader(self, split: str, *, train: bool) -> _TransformedLoader:
         """A DataLoader over one split."""
         dataset = _FileDataset(self.index.files[split], self.index.labels[split], self.decoder)
-        generator = torch.Generator().manual_seed(self.seed)
+        generator = torch.Generator().manual_seed(self.seeds[0])
         loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=train,
                             drop_last=train and len(dataset) > self.batch_size,
                             num_workers=self.cfg.workers, collate_fn=_collate,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["BatchTransform", "TensorBatches", "TensorSplit", "channel_stats"]
+__all__ = ["BatchTransform", "StackedBatches", "TensorBatches", "TensorSplit", "channel_stats"]
 
 
 @dataclass
@@ -135,6 +135,27 @@ class TensorBatches:
                 idx = order[lo:hi]
                 images, labels = self.split.images[idx], self.split.labels[idx]
             yield self.transform(images, train=self.train, generator=generator), labels
+
+
+class StackedBatches:
+    """K batch streams (one per seed) as one: images side by side on the channel axis.
+
+    Yields images (batch, K * C, H, W), copy k's in channels [k*C, (k+1)*C), and labels
+    (batch, K); every stream must give batches of one size (training drops the last).
+    """
+
+    def __init__(self, streams: list[TensorBatches]) -> None:
+        """Stack `streams`."""
+        self.streams = streams
+
+    def __len__(self) -> int:
+        """Batches per pass."""
+        return len(self.streams[0])
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield the stacked batches of one pass."""
+        for parts in zip(*self.streams, strict=True):
+            yield torch.cat([p[0] for p in parts], 1), torch.stack([p[1] for p in parts], 1)
 
 
 def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:

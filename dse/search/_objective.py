@@ -1,4 +1,4 @@
-"""Evaluate one (point, seed): budget check, reuse of an identical network, or training.
+"""Evaluate a point's seeds: budget check, reuse of an identical network, or training together.
 
 Owns the data modules of a worker process (read once per input size) and the records a
 trial stores. Knows Optuna only for the pruning callback; never touches trial states.
@@ -19,9 +19,11 @@ from dse.records import ArchRecord, ResultRecord, arch_record
 from dse.search._provenance import provenance
 from dse.store import Store
 from dse.sweep import stable_hash
-from dse.train import TrainResult, fit
+from dse.train import TrainResult, fit_seeds
 
-__all__ = ["Outcome", "PruningCallback", "data_for", "evaluate", "record_failure"]
+__all__ = [
+    "Outcome", "PruningCallback", "data_for", "evaluate", "record_failure", "settle", "train_seeds",
+]
 
 _DATA: dict[tuple[DatasetConfig, int], DataModule] = {}  # this process's data, read once
 
@@ -101,52 +103,76 @@ def _trained(result: TrainResult) -> dict[str, Any]:
         "test_top1": result.test_top1, "test_top5": result.test_top5,
         "train_loss": result.train_loss, "epochs": result.epochs,
         "wall_time_s": result.wall_time_s, "images_per_s": result.images_per_s,
-        "device": result.device,
+        "device": result.device, "threads": result.threads, "seed_batch": result.seed_batch,
     }
 
 
-def evaluate(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any],
-             seed: int, threads: int | None, callbacks: Sequence[pl.Callback] = ()) -> Outcome:
-    """Evaluate one (point, seed) and store its result.
+def settle(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any], seed: int
+           ) -> Outcome | None:
+    """Store the result of a (point, seed) that needs no training, or return None.
 
-    Exceptions from training propagate (the worker records them and decides on a retry);
-    optuna.TrialPruned propagates after the pruned result is stored.
+    Over budget: rejected. The same network, seed, data and training stored by any study:
+    reused (its metrics copied, with where they came from).
     """
-    spec = cfg.arch_for(point)
-    arch = arch_record(spec)
+    arch = arch_record(cfg.arch_for(point))
     store.save_arch(arch)
     common = {"trial_number": trial_number, "point": point, "seed": seed, "arch": arch}
-
     reason = cfg.study.budget_violation(arch)
     if reason is not None:
         record = _record(cfg, status=Status.REJECTED, reason=reason, **common)
         store.save_result(record)
         return Outcome(record, arch)
-
     earlier = store.find_reusable(fingerprint=arch.fingerprint, seed=seed,
                                   dataset=cfg.dataset_key, train_config_hash=cfg.train_hash)
-    if earlier is not None:
-        metrics = {k: getattr(earlier, k) for k in (
-            "val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "epochs",
-            "wall_time_s", "images_per_s", "device")}
-        status = Status.DIVERGED if earlier.status is Status.DIVERGED else Status.REUSED
-        record = _record(cfg, status=status, reused_from=earlier.trial_number,
-                         reused_from_study=earlier.study,
-                         reason=f"same network as {earlier.study} trial {earlier.trial_number}",
-                         **metrics, **common)
-        store.save_result(record)
-        return Outcome(record, arch)
+    if earlier is None:
+        return None
+    metrics = {k: getattr(earlier, k) for k in (
+        "val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "epochs",
+        "wall_time_s", "images_per_s", "device", "threads", "seed_batch")}
+    status = Status.DIVERGED if earlier.status is Status.DIVERGED else Status.REUSED
+    record = _record(cfg, status=status, reused_from=earlier.trial_number,
+                     reused_from_study=earlier.study,
+                     reason=f"same network as {earlier.study} trial {earlier.trial_number}",
+                     **metrics, **common)
+    store.save_result(record)
+    return Outcome(record, arch)
 
+
+def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
+                point: dict[str, Any], seeds: Sequence[int], threads: int | None,
+                callbacks: Sequence[pl.Callback] = ()) -> list[Outcome]:
+    """Train one point's seeds together (dse.train.fit_seeds) and store each seed's result.
+
+    Exceptions from training propagate with nothing stored (the worker records them);
+    optuna.TrialPruned (one seed, with a pruning callback) propagates after the pruned
+    result is stored.
+    """
+    spec = cfg.arch_for(point)
+    arch = arch_record(spec)
     data = data_for(cfg.dataset, spec.input_size)
     train_cfg = replace(cfg.train, threads=threads) if threads else cfg.train
     try:
-        result = fit(spec, data, train_cfg, seed=seed, callbacks=callbacks)
+        results = fit_seeds(spec, data, train_cfg, seeds=seeds, callbacks=callbacks)
     except optuna.TrialPruned as exc:
-        store.save_result(_record(cfg, status=Status.PRUNED, reason=str(exc), **common))
+        store.save_result(_record(cfg, status=Status.PRUNED, reason=str(exc), arch=arch,
+                                  trial_number=trial_numbers[0], point=point, seed=seeds[0]))
         raise
-    reasons = {Status.DIVERGED: "loss became NaN or infinite",
-               Status.STOPPED: f"a callback stopped training after {result.epochs} epoch(s)"}
-    record = _record(cfg, status=result.status, reason=reasons.get(result.status),
-                     **_trained(result), **common)
-    store.save_result(record)
-    return Outcome(record, arch)
+    reasons = {Status.DIVERGED: "loss became NaN or infinite"}
+    outcomes = []
+    for number, result in zip(trial_numbers, results, strict=True):
+        reason = reasons.get(result.status) or (
+            f"a callback stopped training after {result.epochs} epoch(s)"
+            if result.status is Status.STOPPED else None)
+        record = _record(cfg, status=result.status, reason=reason, trial_number=number,
+                         point=point, seed=result.seed, arch=arch, **_trained(result))
+        store.save_result(record)
+        outcomes.append(Outcome(record, arch))
+    return outcomes
+
+
+def evaluate(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any],
+             seed: int, threads: int | None, callbacks: Sequence[pl.Callback] = ()) -> Outcome:
+    """Evaluate one (point, seed) and store its result: settle it, or train it alone."""
+    return settle(cfg, store, trial_number=trial_number, point=point, seed=seed) or \
+        train_seeds(cfg, store, trial_numbers=[trial_number], point=point, seeds=[seed],
+                    threads=threads, callbacks=callbacks)[0]

@@ -19,7 +19,8 @@ from optuna.trial import TrialState
 
 from dse import interrupt
 from dse.config import RunConfig
-from dse.records import counted_results
+from dse.layout import Layout, choose_layout, training_bytes
+from dse.records import arch_record, counted_results
 from dse.search._objective import data_for
 from dse.search._progress import Progress
 from dse.search._samplers import make_pruner, make_sampler
@@ -144,9 +145,27 @@ def _settle(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage) -
     run_worker(cfg, store, study, storage, Progress(cfg.total(), done=cfg.total()), threads=1)
 
 
-def threads_per_worker(cfg: RunConfig) -> int:
-    """train.threads, or the cores split evenly between the workers."""
-    return cfg.train.threads or max(1, (os.cpu_count() or 1) // cfg.study.workers)
+def run_layout(cfg: RunConfig, items_left: int) -> Layout:
+    """Workers and threads for the items left, by dse.layout's rule (or as configured)."""
+    group = cfg.seed_group()
+    units = -(-items_left // group)
+    widest = max((arch_record(cfg.arch_for(p)) for p in cfg.sweep.points()),
+                 key=lambda a: a.activations) if cfg.sweep.kind == "grid" else \
+        arch_record(cfg.arch_for({}))
+    need = training_bytes(activations=widest.activations, params=widest.params,
+                          batch_size=cfg.train.batch_size, copies=group)
+    return choose_layout(cores=os.cpu_count() or 1, units=units,
+                         gpu=resolve_device(cfg.train.accelerator) == "gpu",
+                         workers=cfg.study.workers, threads=cfg.train.threads,
+                         worker_bytes=need, memory_bytes=_memory_bytes())
+
+
+def _memory_bytes() -> int | None:
+    """This machine's memory, when the OS tells it."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _work(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, threads: int,
@@ -157,12 +176,13 @@ def _work(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, thr
     return run_worker(cfg, store, study, storage, progress, threads=threads)
 
 
-def worker_process(cfg: RunConfig, threads: int, setup: Callable[[], None] | None) -> None:
+def worker_process(cfg: RunConfig, layout: Layout, setup: Callable[[], None] | None) -> None:
     """Entry of an extra worker process: open the store and study, run trials."""
     if setup is not None:
         setup()
+    threads = layout.threads
     with open_store(cfg.storage_url) as store:
-        progress = Progress(cfg.total(), workers=cfg.study.workers)
+        progress = Progress(cfg.total(), workers=layout.workers)
         try:
             _work(cfg, store, study_storage(cfg, store), threads, progress)
         except KeyboardInterrupt as exc:
@@ -211,14 +231,17 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
         else:
             for size in cfg.input_sizes():  # unreadable or missing data fail here, before any trial
                 data_for(cfg.dataset, size).setup()
-            threads = threads_per_worker(cfg)
+            layout = run_layout(cfg, total - done)
+            group = cfg.seed_group()
+            batching = f", {group} seeds per pass" if group > 1 else ""
             print(f"study '{cfg.study_name}' ({cfg.sweep.description or cfg.sweep.name}): "
-                  f"{total - done} of {total} to run, {cfg.study.workers} worker(s) x "
-                  f"{threads} thread(s), results in {shown}", flush=True)
-            progress = Progress(total, done=done, workers=cfg.study.workers)
+                  f"{total - done} of {total} to run, {layout.describe()}{batching}, results "
+                  f"in {shown}", flush=True)
+            threads = layout.threads
+            progress = Progress(total, done=done, workers=layout.workers)
             ctx = multiprocessing.get_context("spawn")
-            extra = [ctx.Process(target=worker_process, args=(cfg, threads, worker_setup))
-                     for _ in range(cfg.study.workers - 1)]
+            extra = [ctx.Process(target=worker_process, args=(cfg, layout, worker_setup))
+                     for _ in range(layout.workers - 1)]
             for proc in extra:
                 proc.start()
             try:

@@ -11,10 +11,13 @@ file lock for SQLite), and a stop (Ctrl-C, SIGTERM) that arrives meanwhile waits
    the two reads is in the second: no item can look neither finished nor pending.
 3. Grid sweeps: enqueue every item (point, seed) that is neither finished nor pending, and pop
    one with ask(). The popped item is checked against the results again; one already
-   finished is ended at once (attr `dse_skipped`) and the claim goes on. Search sweeps: ask a
-   new trial, from a sampler seeded for that trial number, while fewer than n_trials count.
-4. Stamp the trial: its first heartbeat, then the `worker` attr.
-The heartbeat thread starts right after the claim, before the point is sampled.
+   finished is ended at once (attr `dse_skipped`) and the claim goes on. Then, while the next
+   queued trial is of the same point, pop it too, up to cfg.seed_group() trials: the seeds
+   that train together in one pass. Search sweeps: ask a new trial, from a sampler seeded
+   for that trial number, while fewer than n_trials count.
+4. Stamp each claimed trial: its first heartbeat, then the `worker` attr.
+The heartbeat thread beats for every claimed trial from right after the claim until the
+last one ends; a pass that stops ends all the trials it leaves unfinished as failed.
 
 A worker whose heartbeat lapsed (stopped, suspended, slow) may find on finishing that another
 worker failed its trial and ran the item again: it logs a warning and goes on. Its result stays
@@ -42,7 +45,7 @@ from dse import interrupt
 from dse.config import RunConfig, Status
 from dse.data import DataError
 from dse.records import ResultRecord
-from dse.search._objective import PruningCallback, evaluate, record_failure
+from dse.search._objective import Outcome, PruningCallback, record_failure, settle, train_seeds
 from dse.search._progress import Progress
 from dse.search._samplers import make_sampler, trial_seed
 from dse.store import Store
@@ -59,12 +62,12 @@ Item = tuple[str, int]  # (point key, seed)
 
 
 class Heartbeat:
-    """A thread that records the trial's heartbeat every `interval` seconds while it runs."""
+    """A thread that records the trials' heartbeats every `interval` seconds while they run."""
 
-    def __init__(self, storage: optuna.storages.RDBStorage, trial_id: int, interval: float
-                 ) -> None:
+    def __init__(self, storage: optuna.storages.RDBStorage, trial_ids: list[int],
+                 interval: float) -> None:
         """Prepare the thread."""
-        self.storage, self.trial_id, self.interval = storage, trial_id, interval
+        self.storage, self.trial_ids, self.interval = storage, trial_ids, interval
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
@@ -72,7 +75,8 @@ class Heartbeat:
         """Record heartbeats until stopped."""
         while not self.stop.wait(self.interval):
             try:
-                self.storage.record_heartbeat(self.trial_id)
+                for trial_id in self.trial_ids:
+                    self.storage.record_heartbeat(trial_id)
             except Exception as exc:  # a missed beat is retried; the database may be busy
                 log.warning("heartbeat failed: %s", exc)
 
@@ -116,11 +120,17 @@ def item_counts(cfg: RunConfig, results: list[ResultRecord]) -> ItemCounts:
 
 @dataclass(frozen=True)
 class Claim:
-    """The outcome of one claim: a trial to run (or None), and what the study holds."""
+    """The outcome of one claim: trials to run (none when nothing is left), and what the
+    study holds. A grid claim takes up to cfg.seed_group() seeds of one point together."""
 
-    trial: optuna.Trial | None
+    trials: list[optuna.Trial]
     running: int  # trials other workers are running
     done: int  # items (grid) or trials (search) finished
+
+    @property
+    def trial(self) -> optuna.Trial | None:
+        """The first trial claimed, or None."""
+        return self.trials[0] if self.trials else None
 
 
 def _fail_orphans(cfg: RunConfig, store: Store, study: optuna.Study) -> None:
@@ -181,10 +191,41 @@ def _claim_grid(cfg: RunConfig, store: Store, study: optuna.Study) -> Claim:
         trial = study.ask()
         item = (trial.user_attrs.get("point_key"), int(trial.user_attrs.get("seed", 0)))
         if item not in counts.finished:
-            return Claim(trial, running, len(counts.finished))
-        trial.set_user_attr("dse_skipped", "its (point, seed) already has a final result")
-        study.tell(trial, state=TrialState.FAIL)
-    return Claim(None, running, len(counts.finished))
+            trials = [trial, *_same_point(cfg, study, item[0], counts.finished)]
+            return Claim(trials, running, len(counts.finished))
+        _skip(study, trial)
+    return Claim([], running, len(counts.finished))
+
+
+def _skip(study: optuna.Study, trial: optuna.Trial) -> None:
+    """End a popped trial whose item already has a final result."""
+    trial.set_user_attr("dse_skipped", "its (point, seed) already has a final result")
+    study.tell(trial, state=TrialState.FAIL)
+
+
+def _same_point(cfg: RunConfig, study: optuna.Study, key: str, finished: set[Item]
+                ) -> list[optuna.Trial]:
+    """Pop the queued trials of point `key` that come next, up to a seed group in all.
+
+    ask() pops the lowest-numbered WAITING trial, and the grid is queued point by point,
+    so a point's seeds are normally next to each other; the loop stops at the first
+    WAITING trial of another point (it stays queued).
+    """
+    more: list[optuna.Trial] = []
+    while len(more) + 1 < cfg.seed_group():
+        waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        if not waiting or waiting[0].user_attrs.get("point_key") != key:
+            break
+        trial = study.ask()
+        item = (trial.user_attrs.get("point_key"), int(trial.user_attrs.get("seed", 0)))
+        if item[0] != key:  # not expected under the lock; the worker runs it on its own
+            more.append(trial)
+            break
+        if item in finished:
+            _skip(study, trial)
+        else:
+            more.append(trial)
+    return more
 
 
 def _claim_search(cfg: RunConfig, study: optuna.Study) -> Claim:
@@ -195,14 +236,14 @@ def _claim_search(cfg: RunConfig, study: optuna.Study) -> Claim:
     failed = len(trials) - len(counted)
     if failed > cfg.sweep.n_trials * (cfg.study.max_retries + 1):
         log.warning("stopping: %d trials failed (see the failed results for why)", failed)
-        return Claim(None, 0, len(counted))
+        return Claim([], 0, len(counted))
     if len(counted) >= cfg.sweep.n_trials:
-        return Claim(None, running, len(counted))
+        return Claim([], running, len(counted))
     seed = trial_seed(cfg.sampler.seed, len(trials))  # the next trial's number: all asks are locked
     study.sampler = make_sampler(cfg.sampler, trial_number=len(trials))
     trial = study.ask()
     trial.set_user_attr("sampler_seed", seed)
-    return Claim(trial, running, len(counted) - running)
+    return Claim([trial], running, len(counted) - running)
 
 
 def claim(cfg: RunConfig, store: Store, study: optuna.Study,
@@ -212,10 +253,10 @@ def claim(cfg: RunConfig, store: Store, study: optuna.Study,
         _fail_orphans(cfg, store, study)
         got = _claim_grid(cfg, store, study) if cfg.sweep.kind == "grid" else \
             _claim_search(cfg, study)
-        if got.trial is not None:
-            storage.record_heartbeat(trial_id(storage, study, got.trial))
-            got.trial.set_user_attr("worker", WORKER)
-            got.trial.set_user_attr("worker_index", cfg.study.worker_index)
+        for trial in got.trials:
+            storage.record_heartbeat(trial_id(storage, study, trial))
+            trial.set_user_attr("worker", WORKER)
+            trial.set_user_attr("worker_index", cfg.study.worker_index)
     return got
 
 
@@ -261,44 +302,11 @@ def _finish(study: optuna.Study, storage: optuna.storages.RDBStorage, trial: opt
                     "only the first result saved for an item", trial.number)
 
 
-def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study,
-               storage: optuna.storages.RDBStorage, trial: optuna.Trial, progress: Progress,
-               threads: int | None) -> None:
-    """Run one claimed trial (its heartbeat already beating) and tell Optuna how it ended."""
-    seed = int(trial.user_attrs.get("seed", 0))
-    callbacks = [PruningCallback(trial)] if cfg.study.pruner != "none" and \
-        len(cfg.sweep.directions) == 1 else []
-    try:
-        interrupt.check()  # a stop held back during the claim ends this trial here
-        point = _suggest(cfg, trial)
-        outcome = evaluate(cfg, store, trial_number=trial.number, point=point, seed=seed,
-                           threads=threads, callbacks=callbacks)
-    except optuna.TrialPruned:
-        _finish(study, storage, trial, state=TrialState.PRUNED)
-        progress.trial(store.results(cfg.study_name)[-1], None)
-        return
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the item runs again on the next start
-        _record_stop(cfg, store, trial, INTERRUPTED)
-        _finish(study, storage, trial, state=TrialState.FAIL)
-        raise
-    except UpdateFinishedTrialError:  # failed by another worker before it began here
-        log.warning("trial %d was failed by another worker before it began here (its heartbeat "
-                    "lapsed); the item runs there", trial.number)
-        return
-    except DataError as exc:  # bad data fail every trial alike: stop the run
-        _record_stop(cfg, store, trial, f"error: {exc}")
-        _finish(study, storage, trial, state=TrialState.FAIL)
-        raise
-    except Exception as exc:  # recorded, and the item is retried up to study.max_retries
-        reason = f"error: {type(exc).__name__}: {exc}"
-        record = record_failure(cfg, store, trial_number=trial.number,
-                                point=_known_point(trial) or {}, seed=seed, reason=reason)
-        _finish(study, storage, trial, state=TrialState.FAIL)
-        progress.trial(record, None)
-        log.warning("trial %d failed: %s", trial.number, reason)
-        return
+def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConfig,
+          trial: optuna.Trial, outcome: Outcome, progress: Progress) -> None:
+    """Tell Optuna how a trial ended, with its result's key figures as attrs."""
     rec, arch = outcome.record, outcome.arch
-    attrs = {"status": rec.status.value, "seed": seed, "size_mb": arch.size_mb,
+    attrs = {"status": rec.status.value, "seed": rec.seed, "size_mb": arch.size_mb,
              "params": arch.params, "macs": arch.macs, "fingerprint": arch.fingerprint,
              "val_top1": rec.val_top1, "test_top1": rec.test_top1, "test_top5": rec.test_top5,
              "wall_time_s": rec.wall_time_s, **{f"arch_{k}": v for k, v in arch.arch.items()
@@ -309,6 +317,83 @@ def _run_trial(cfg: RunConfig, store: Store, study: optuna.Study,
     _finish(study, storage, trial, attrs=attrs, values=values,
             state=TrialState.PRUNED if values is None else None)
     progress.trial(rec, arch)
+
+
+def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
+               storage: optuna.storages.RDBStorage, trials: list[optuna.Trial],
+               progress: Progress, threads: int | None) -> None:
+    """Run claimed trials of one point (their heartbeats already beating), seeds together.
+
+    Seeds that need no training (over budget, or reusable) end first; the rest train in one
+    pass. Whatever stops the pass ends every trial it leaves unfinished: stored as failed
+    (retried later, or interrupted) and told FAIL.
+    """
+    seeds = {t.number: int(t.user_attrs.get("seed", 0)) for t in trials}
+    callbacks = [PruningCallback(trials[0])] if cfg.study.pruner != "none" and \
+        len(cfg.sweep.directions) == 1 and len(trials) == 1 else []
+    todo = list(trials)
+    try:
+        interrupt.check()  # a stop held back during the claim ends these trials here
+        point = [_suggest(cfg, t) for t in trials][0]
+        for trial in trials:
+            outcome = settle(cfg, store, trial_number=trial.number, point=point,
+                             seed=seeds[trial.number])
+            if outcome is not None:
+                _tell(study, storage, cfg, trial, outcome, progress)
+                todo.remove(trial)
+        if todo:
+            outcomes = train_seeds(cfg, store, trial_numbers=[t.number for t in todo],
+                                   point=point, seeds=[seeds[t.number] for t in todo],
+                                   threads=threads, callbacks=callbacks)
+            for trial, outcome in zip(list(todo), outcomes, strict=True):
+                _tell(study, storage, cfg, trial, outcome, progress)
+                todo.remove(trial)
+    except optuna.TrialPruned:  # one trial (pruning callbacks need one seed per pass)
+        _finish(study, storage, todo[0], state=TrialState.PRUNED)
+        progress.trial(store.results(cfg.study_name)[-1], None)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the items run again on the next start
+        for trial in todo:
+            _record_stop(cfg, store, trial, INTERRUPTED)
+            _finish(study, storage, trial, state=TrialState.FAIL)
+        raise
+    except UpdateFinishedTrialError:  # failed by another worker before it began here
+        log.warning("trial(s) %s were failed by another worker before they began here (their "
+                    "heartbeat lapsed); the items run there", [t.number for t in todo])
+        for trial in todo:
+            _finish(study, storage, trial, state=TrialState.FAIL)
+    except DataError as exc:  # bad data fail every trial alike: stop the run
+        for trial in todo:
+            _record_stop(cfg, store, trial, f"error: {exc}")
+            _finish(study, storage, trial, state=TrialState.FAIL)
+        raise
+    except Exception as exc:  # recorded, and the items are retried up to study.max_retries
+        reason = f"error: {type(exc).__name__}: {exc}"
+        for trial in todo:
+            record = record_failure(cfg, store, trial_number=trial.number,
+                                    point=_known_point(trial) or {}, seed=seeds[trial.number],
+                                    reason=reason)
+            _finish(study, storage, trial, state=TrialState.FAIL)
+            progress.trial(record, None)
+        log.warning("trial(s) %s failed: %s", [t.number for t in todo], reason)
+
+
+def _run_claim(cfg: RunConfig, store: Store, study: optuna.Study,
+               storage: optuna.storages.RDBStorage, trials: list[optuna.Trial],
+               progress: Progress, threads: int | None) -> None:
+    """Run a claim's trials, one pass per point (a claim normally holds one point)."""
+    groups: dict[str, list[optuna.Trial]] = {}
+    for trial in trials:
+        groups.setdefault(trial.user_attrs.get("point_key", str(trial.number)), []).append(trial)
+    queue = list(groups.values())
+    try:
+        while queue:
+            _run_group(cfg, store, study, storage, queue[0], progress, threads)
+            queue.pop(0)
+    except KeyboardInterrupt:
+        for trial in (t for group in queue[1:] for t in group):
+            _record_stop(cfg, store, trial, INTERRUPTED)
+            _finish(study, storage, trial, state=TrialState.FAIL)
+        raise
 
 
 def run_worker(cfg: RunConfig, store: Store, study: optuna.Study,
@@ -332,11 +417,12 @@ def _take_trials(cfg: RunConfig, store: Store, study: optuna.Study,
         interrupt.check()  # a stop swallowed during the last trial ends the loop here
         got = claim(cfg, store, study, storage)
         progress.done = got.done
-        if got.trial is None:
+        if not got.trials:
             if got.running == 0:
                 return ran
             time.sleep(min(2.0, cfg.study.heartbeat_s))  # others are running: wait for them
             continue
-        with Heartbeat(storage, trial_id(storage, study, got.trial), cfg.study.heartbeat_s):
-            _run_trial(cfg, store, study, storage, got.trial, progress, threads)
-        ran += 1
+        ids = [trial_id(storage, study, t) for t in got.trials]
+        with Heartbeat(storage, ids, cfg.study.heartbeat_s):
+            _run_claim(cfg, store, study, storage, got.trials, progress, threads)
+        ran += len(got.trials)

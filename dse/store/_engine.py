@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 
 from dse.store._lock import named_lock
-from dse.store._tables import Base
+from dse.store._tables import ADDED_COLUMNS, Base
 from dse.store._urls import one_line, parse_url, redact_url, secrets_of
 
 __all__ = ["connect"]
@@ -132,6 +132,22 @@ def _missing_columns(engine: Engine) -> list[str]:
     return missing
 
 
+def _add_columns(engine: Engine, missing: list[str]) -> list[str]:
+    """Add the missing columns that ADDED_COLUMNS allows; return those still missing."""
+    addable = [m for m in missing if m.split(".")[1] in ADDED_COLUMNS.get(m.split(".")[0], ())]
+    if not addable or len(addable) < len(missing):
+        return missing
+    with engine.begin() as connection:
+        # Workers opening one old database at once: SQLite ones take turns (store:schema
+        # lock); PostgreSQL ones may race, which IF NOT EXISTS makes harmless.
+        guard = "IF NOT EXISTS " if connection.dialect.name == "postgresql" else ""
+        for name in addable:
+            table, column = name.split(".")
+            kind = Base.metadata.tables[table].columns[column].type.compile(connection.dialect)
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {guard}{column} {kind}"))
+    return []
+
+
 def _check(engine: Engine, shown: str, secrets: list[str]) -> None:
     """Connect once, create missing tables and check existing ones; raise one-line errors."""
     try:
@@ -141,7 +157,7 @@ def _check(engine: Engine, shown: str, secrets: list[str]) -> None:
         raise ValueError(f"cannot connect to {shown}: {_reason(exc, secrets)}") from None
     try:
         _create_tables(engine)
-        missing = _missing_columns(engine)
+        missing = _add_columns(engine, _missing_columns(engine))
     except Exception as exc:
         raise ValueError(
             f"cannot create the store's tables in {shown}: {_reason(exc, secrets)}"
@@ -149,7 +165,7 @@ def _check(engine: Engine, shown: str, secrets: list[str]) -> None:
     if missing:
         raise ValueError(
             f"the store in {shown} lacks columns {', '.join(missing)}: an older dse wrote it; "
-            f"use a new database (the store never alters existing tables)"
+            f"use a new database (the store only adds the columns of newer releases)"
         )
 
 

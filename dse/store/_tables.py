@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Double, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ArchRow", "Base", "ResultRow"]
+__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "ResultRow"]
 
 
 class Base(DeclarativeBase):
@@ -68,6 +68,8 @@ class ResultRow(Base):
     wall_time_s: Mapped[float | None] = mapped_column(Double)
     images_per_s: Mapped[float | None] = mapped_column(Double)
     device: Mapped[str | None] = mapped_column(String)
+    threads: Mapped[int | None] = mapped_column(Integer)
+    seed_batch: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     reused_from: Mapped[int | None] = mapped_column(Integer)
     reused_from_study: Mapped[str | None] = mapped_column(String)
@@ -75,3 +77,8 @@ class ResultRow(Base):
     config_hash: Mapped[str | None] = mapped_column(String)
     versions: Mapped[dict[str, str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Nullable columns added after the first release: a database without them gets them (ALTER
+# TABLE ADD COLUMN; its rows read NULL there). No other change is ever made to a table.
+ADDED_COLUMNS = {"dse_results": ("threads", "seed_batch")}

@@ -34,7 +34,7 @@ def test_digits_split_is_fixed_stratified_and_disjoint() -> None:
 
 def test_digits_batches_are_resized_and_normalised() -> None:
     data = build_data({"name": "digits"}, input_size=24)
-    data.configure(batch_size=100, seed=0)
+    data.configure(batch_size=100, seeds=[0])
     images, labels = next(iter(data.train_dataloader()))
     assert images.shape == (100, 1, 24, 24) and images.dtype == torch.float32
     assert abs(float(images.mean())) < 0.2 and 0.6 < float(images.std()) < 1.4
@@ -43,7 +43,7 @@ def test_digits_batches_are_resized_and_normalised() -> None:
 
 def test_shuffle_depends_on_seed_and_epoch_only() -> None:
     data = build_data({"name": "digits"}, input_size=16)
-    data.configure(batch_size=64, seed=5)
+    data.configure(batch_size=64, seeds=[5])
     first = [y for _, y in data.train_dataloader()]
     again = [y for _, y in data.train_dataloader()]
     assert all(torch.equal(a, b) for a, b in zip(first, again))  # fresh loader, same epoch 0
@@ -69,7 +69,7 @@ def test_cifar10_pickles(tmp_path: Path) -> None:
     info = data.describe()
     assert info == {"dataset": "cifar10", "num_classes": 10, "in_channels": 3,
                     "train": 150, "val": 50, "test": 100}
-    data.configure(batch_size=32, seed=0)
+    data.configure(batch_size=32, seeds=[0])
     images, _ = next(iter(data.train_dataloader()))
     assert images.shape == (32, 3, 32, 32)
 
@@ -92,7 +92,7 @@ def test_image_folder_in_memory(tmp_path: Path, held_out: str) -> None:
     assert isinstance(data, ImageFolderDataModule)
     assert data.describe() == {"dataset": "imagefolder", "num_classes": 3, "in_channels": 3,
                                "train": 24, "val": 6, "test": 12}
-    data.configure(batch_size=8, seed=0)
+    data.configure(batch_size=8, seeds=[0])
     images, labels = next(iter(data.train_dataloader()))
     assert images.shape == (8, 3, 24, 24) and set(labels.tolist()) <= {0, 1, 2}
 
@@ -103,7 +103,7 @@ def test_image_folder_streams_with_workers(tmp_path: Path) -> None:
     data = build_data({"name": "imagefolder", "root": str(root), "input_size": 20,
                        "in_memory_limit": 0, "workers": 2}, input_size=20)
     assert isinstance(data, ImageFolderStreamDataModule)
-    data.configure(batch_size=4, seed=0)
+    data.configure(batch_size=4, seeds=[0])
     seen = sum(len(y) for _, y in data.train_dataloader())
     assert seen == 8  # 10 after the val split, drop_last
     images, labels = next(iter(data.test_dataloader()))
@@ -120,7 +120,7 @@ def test_corrupt_image_is_named(tmp_path: Path, mode: str) -> None:
     data = build_data({"name": "imagefolder", "root": str(root), "input_size": 16,
                        "in_memory_limit": limit, "workers": 0, "val_fraction": 0.01},
                       input_size=16)
-    data.configure(batch_size=16, seed=0)
+    data.configure(batch_size=16, seeds=[0])
     with pytest.raises(ValueError, match=r"cannot read image .*dog/0001\.jpg.*on_bad_image=skip"):
         data.setup()
         list(data.train_dataloader())

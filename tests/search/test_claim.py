@@ -114,9 +114,9 @@ def test_a_worker_whose_heartbeat_lapsed_finishes_without_crashing_and_counts_on
     b = claim(cfg, store, study, storage).trial  # B fails A's trial and queues its item again
     assert b is not None and b.user_attrs["point_key"] == a.user_attrs["point_key"]
     with caplog.at_level(logging.WARNING):
-        _worker._run_trial(cfg, store, study, storage, a, Progress(2), threads=1)  # A wakes, finishes
+        _worker._run_claim(cfg, store, study, storage, [a], Progress(2), threads=1)  # A wakes, finishes
     assert "was failed by another worker" in caplog.text
-    _worker._run_trial(cfg, store, study, storage, b, Progress(2), threads=1)
+    _worker._run_claim(cfg, store, study, storage, [b], Progress(2), threads=1)
     results = store.results(cfg.study_name)
     final = [r for r in results if r.status.final]
     assert len(final) == 2  # A's late result and B's run (it reuses A's network and seed)
