@@ -4,7 +4,8 @@ Measured on a 2-core machine (benchmarks/throughput_bench.py; README, Benchmarks
 second thread speeds one training step up 1.5-1.7x at every network size tried (0.8 to 226
 MMACs per image), a second worker process nearly 2x, and a trial with 2 threads runs several
 times slower as soon as another CPU-bound process shares the cores (threads wait on each
-other at every operator), while a 1-thread trial barely notices. Hence, on a CPU:
+other at every operator), while a 1-thread trial barely notices. Hence, on a CPU, with
+`cores` the cores found idle when the run starts (dse.machine.free_cores):
 
 - workers = min(cores, units of work left, workers that fit in half the memory);
 - threads = cores // workers (1 when there are as many workers as cores).
@@ -59,7 +60,7 @@ def choose_layout(*, cores: int, units: int, gpu: bool = False, workers: int | N
     """The layout of a run, by the rule in the module docstring.
 
     Args:
-        cores: CPU cores of this machine.
+        cores: CPU cores free for this run (measured at its start).
         units: units of work left (grid points' seed groups, or trials); at least 1 is assumed.
         gpu: whether training runs on a GPU.
         workers: study.workers when set (overrides the rule).

@@ -20,7 +20,7 @@ from dse import interrupt
 from dse.config import ACCELERATORS, Status, TrainConfig, train_config
 from dse.data import DataModule
 from dse.expand import expand
-from dse.model import SqueezeNet, build_model
+from dse.model import SqueezeNet, build_model, copy_state
 from dse.spec import ArchSpec
 from dse.terminal import interactive
 
@@ -46,10 +46,12 @@ class TrainResult:
     train_time_s: float = 0.0  # time inside training epochs
     images_per_s: float = 0.0  # training images per second
     history: list[float] = field(default_factory=list)  # val top-1 after each epoch
+    # the trained network's state dict, as a one-copy model holds it
+    weights: dict[str, torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (without the weights)."""
+        return {k: v for k, v in asdict(self).items() if k != "weights"}
 
 
 def resolve_device(accelerator: str) -> str:
@@ -325,6 +327,6 @@ def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequ
             train_loss=module.last_train_loss[k],
             wall_time_s=elapsed * share, train_time_s=module.train_time * share,
             images_per_s=module.seen / (module.train_time * share) if module.train_time else 0.0,
-            history=module.history[k], **metrics,
+            history=module.history[k], weights=copy_state(module.model, k), **metrics,
         ))
     return results

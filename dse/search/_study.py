@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import optuna
@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 from dse import interrupt
 from dse.config import RunConfig
 from dse.layout import Layout, choose_layout, training_bytes
+from dse.machine import free_cores, memory_bytes
 from dse.records import arch_record, counted_results
 from dse.search._objective import data_for
 from dse.search._progress import Progress
@@ -154,18 +155,16 @@ def run_layout(cfg: RunConfig, items_left: int) -> Layout:
         arch_record(cfg.arch_for({}))
     need = training_bytes(activations=widest.activations, params=widest.params,
                           batch_size=cfg.train.batch_size, copies=group)
-    return choose_layout(cores=os.cpu_count() or 1, units=units,
-                         gpu=resolve_device(cfg.train.accelerator) == "gpu",
-                         workers=cfg.study.workers, threads=cfg.train.threads,
-                         worker_bytes=need, memory_bytes=_memory_bytes())
-
-
-def _memory_bytes() -> int | None:
-    """This machine's memory, when the OS tells it."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
+    configured = cfg.study.workers is not None and cfg.train.threads is not None
+    cores = os.cpu_count() or 1
+    free = cores if configured else free_cores()
+    layout = choose_layout(cores=free, units=units,
+                           gpu=resolve_device(cfg.train.accelerator) == "gpu",
+                           workers=cfg.study.workers, threads=cfg.train.threads,
+                           worker_bytes=need, memory_bytes=memory_bytes())
+    if free < cores:
+        layout = replace(layout, reason=f"{layout.reason}; {free} of {cores} cores idle")
+    return layout
 
 
 def _work(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, threads: int,

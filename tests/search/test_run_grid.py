@@ -119,3 +119,34 @@ def test_two_workers_on_sqlite_share_the_grid(tmp_path: Path) -> None:
     assert {r.status for r in results} == {"complete"}
     trials = _trials(tmp_path, "bypass-digits")
     assert len(trials) == 6 and all(t.state.name == "COMPLETE" for t in trials)
+
+
+def test_a_points_seeds_train_in_one_pass_and_are_stored_once_each(tmp_path: Path) -> None:
+    out = dse_run(tmp_path, "+sweep=bypass", "study.seeds=3", "study.workers=1")
+    assert out.returncode == 0, out.stderr
+    assert "1 worker(s) x 1 thread(s) (study.workers as set; train.threads as set), 3 seeds " \
+        "per pass" in out.stdout
+    results = load_results(f"sqlite:///{tmp_path}/studies.db", "bypass-digits")
+    items = sorted((r.point["bypass"], r.seed) for r in results)
+    assert items == [(b, s) for b in ("complex", "none", "simple") for s in range(3)]
+    assert {(r.status, r.seed_batch, r.threads) for r in results} == {("complete", 3, 1)}
+    trials = _trials(tmp_path, "bypass-digits")
+    assert len(trials) == 9 and all(t.state.name == "COMPLETE" for t in trials)
+    # The same sweep with batching off trains each seed alone, to the same kind of result.
+    alone = dse_run(tmp_path, "+sweep=bypass", "study.seeds=3", "study.workers=1",
+                    "study.seed_batching=false", "study.name=alone", "train.lr=0.07")
+    assert alone.returncode == 0, alone.stderr
+    singles = load_results(f"sqlite:///{tmp_path}/studies.db", "alone")
+    assert len(singles) == 9 and {(r.seed_batch, r.threads) for r in singles} == {(1, 1)}
+
+
+def test_a_failing_pass_fails_every_seed_in_it_and_each_is_retried(tmp_path: Path) -> None:
+    # Half-precision weights on CPU with float inputs: every pass raises in training.
+    out = dse_run(tmp_path, "study.seeds=2", "study.max_retries=1", "train.precision=16-true")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "2 item(s) of study 'single-digits' failed for good" in out.stderr
+    results = load_results(f"sqlite:///{tmp_path}/studies.db", "single-digits")
+    assert sorted(r.seed for r in results) == [0, 0, 1, 1]  # each seed: a try and a retry
+    assert all(r.status == "failed" and "RuntimeError" in (r.reason or "") for r in results)
+    trials = _trials(tmp_path, "single-digits")
+    assert len(trials) == 4 and all(t.state.name == "FAIL" for t in trials)

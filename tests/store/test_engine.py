@@ -136,3 +136,26 @@ def test_tables_live_beside_optunas(store_url: str) -> None:
         assert store.count_results("beside") == 1
     loaded = optuna.load_study(storage=store_url, study_name="beside")
     assert len(loaded.trials) == 2
+
+
+def test_a_store_of_an_older_release_gains_the_new_columns_and_keeps_its_rows(
+        store_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from dse.store import driver_url
+
+    arch = proxy_arch()
+    with open_store(store_url) as store:
+        store.save_arch(arch)
+        store.save_result(result(arch))
+    engine = create_engine(driver_url(store_url))
+    with engine.begin() as conn:  # the schema before threads and seed_batch were stored
+        conn.execute(text("ALTER TABLE dse_results DROP COLUMN threads"))
+        conn.execute(text("ALTER TABLE dse_results DROP COLUMN seed_batch"))
+    engine.dispose()
+    with open_store(store_url) as store:
+        old = store.results("s")
+        store.save_result(result(arch, threads=1, seed_batch=3, trial_number=1))
+        both = store.results("s")
+    assert [(r.trial_number, r.threads, r.seed_batch) for r in old] == [(0, None, None)]
+    assert [(r.threads, r.seed_batch) for r in both] == [(None, None), (1, 3)]
