@@ -147,9 +147,9 @@ def plain_fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int) 
     )
 
 
-def matmul_gflops(n: int = 1024, *, repeats: int = 7) -> float:
-    """Median fp32 GFLOP/s of an n x n matmul on all cores."""
-    torch.set_num_threads(os.cpu_count() or 1)
+def matmul_gflops(n: int = 1024, *, repeats: int = 7, threads: int | None = None) -> float:
+    """Median fp32 GFLOP/s of an n x n matmul on `threads` threads (all cores by default)."""
+    torch.set_num_threads(threads or os.cpu_count() or 1)
     a, b = torch.randn(n, n), torch.randn(n, n)
     for _ in range(2):
         torch.matmul(a, b)

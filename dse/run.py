@@ -5,6 +5,7 @@ Thin Hydra entry: compose the config, convert it to typed objects, call the stud
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -93,8 +94,13 @@ def _hydra_main(cfg: DictConfig) -> None:
         raise SystemExit(code)
 
 
+def _log_to_stdout() -> None:
+    """What conf's `hydra/job_logging: stdout` sets up when Hydra runs the job: messages on stdout."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+
+
 def main() -> None:
-    """Check the overrides compose (one-line error, exit 2), then hand over to Hydra.
+    """Compose the config once (one-line error, exit 2) and run; Hydra runs multirun jobs.
 
     Ctrl-C and SIGTERM are handled from here on (exit 130 and 143), whatever the run is doing.
     """
@@ -103,9 +109,14 @@ def main() -> None:
     args = sys.argv[1:]
     with interrupt.guard():
         try:
-            if not _hydra_options(args):
-                to_plain(compose("config", _overrides(args)))
-            _hydra_main()
+            if _hydra_options(args) or len(_overrides(args)) < len(args):
+                _hydra_main()  # multirun, a launcher or hydra.* settings: Hydra runs the job
+                return
+            values = to_plain(compose("config", args))
+            _log_to_stdout()
+            code = _run(values)
+            if code:
+                raise SystemExit(code)
         except KeyboardInterrupt as exc:
             raise SystemExit(interrupt.exit_code(exc)) from None
 
