@@ -81,6 +81,11 @@ def _topk_correct(logits: torch.Tensor, labels: torch.Tensor) -> tuple[int, int]
     return int(hits[:, 0].sum()), int(hits.any(dim=1).sum())
 
 
+def _side_by_side(images: torch.Tensor, copies: int) -> torch.Tensor:
+    """One batch as every copy's input: (batch, copies * C, H, W); no copy for one copy."""
+    return images if copies == 1 else images.repeat(1, copies, 1, 1)
+
+
 class Classifier(pl.LightningModule):
     """A thin LightningModule around a generated network of K seed copies (K >= 1).
 
@@ -114,9 +119,13 @@ class Classifier(pl.LightningModule):
         """Sum of the copies' cross-entropies; a copy with a non-finite loss is diverged."""
         images, labels = batch
         labels = labels.view(len(labels), -1)  # (batch, K); one copy's loader gives (batch,)
-        logits = self(images).permute(0, 2, 1)  # (batch, classes, K)
-        losses = F.cross_entropy(logits, labels, reduction="none",
-                                 label_smoothing=self.cfg.label_smoothing).mean(0)
+        logits = self(images)  # (batch, K, classes)
+        smoothing = self.cfg.label_smoothing
+        if self.copies == 1:  # the plain loss: no per-example losses to reduce
+            losses = F.cross_entropy(logits[:, 0], labels[:, 0], label_smoothing=smoothing)[None]
+        else:
+            losses = F.cross_entropy(logits.permute(0, 2, 1), labels, reduction="none",
+                                     label_smoothing=smoothing).mean(0)
         finite = torch.isfinite(losses).tolist()
         for k, ok in enumerate(finite):
             self.diverged[k] = self.diverged[k] or not ok
@@ -144,7 +153,7 @@ class Classifier(pl.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
         """Count each copy's top-1 and top-5 hits (every copy sees the same images)."""
         images, labels = batch
-        logits = self(images.repeat(1, self.copies, 1, 1))
+        logits = self(_side_by_side(images, self.copies))
         for k in range(self.copies):
             top1, top5 = _topk_correct(logits[:, k], labels)
             self._val[:, k] += torch.tensor([top1, top5, len(labels)])
@@ -209,7 +218,7 @@ def _evaluate_copies(model: torch.nn.Module, batches: Iterable[tuple[torch.Tenso
     total = 0
     for images, labels in batches:
         images, labels = images.to(device), labels.to(device)
-        logits = model(images.repeat(1, copies, 1, 1)).view(len(labels), copies, -1)
+        logits = model(_side_by_side(images, copies)).view(len(labels), copies, -1)
         for k in range(copies):
             hits[k] += torch.tensor(_topk_correct(logits[:, k], labels))
         total += len(labels)
