@@ -175,13 +175,19 @@ def _work(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, thr
     return run_worker(cfg, store, study, storage, progress, threads=threads)
 
 
-def worker_process(cfg: RunConfig, layout: Layout, setup: Callable[[], None] | None) -> None:
+def _label(layout: Layout, number: int) -> str:
+    """Progress lines of one of several workers say which (each counts what it has seen)."""
+    return f"w{number} " if layout.workers > 1 else ""
+
+
+def worker_process(cfg: RunConfig, layout: Layout, setup: Callable[[], None] | None,
+                   number: int = 2) -> None:
     """Entry of an extra worker process: open the store and study, run trials."""
     if setup is not None:
         setup()
     threads = layout.threads
     with open_store(cfg.storage_url) as store:
-        progress = Progress(cfg.total(), workers=layout.workers)
+        progress = Progress(cfg.total(), workers=layout.workers, label=_label(layout, number))
         try:
             _work(cfg, store, study_storage(cfg, store), threads, progress)
         except KeyboardInterrupt as exc:
@@ -237,10 +243,11 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
                   f"{total - done} of {total} to run, {layout.describe()}{batching}, results "
                   f"in {shown}", flush=True)
             threads = layout.threads
-            progress = Progress(total, done=done, workers=layout.workers)
+            progress = Progress(total, done=done, workers=layout.workers,
+                                label=_label(layout, 1))
             ctx = multiprocessing.get_context("spawn")
-            extra = [ctx.Process(target=worker_process, args=(cfg, layout, worker_setup))
-                     for _ in range(layout.workers - 1)]
+            extra = [ctx.Process(target=worker_process, args=(cfg, layout, worker_setup, n))
+                     for n in range(2, layout.workers + 1)]
             for proc in extra:
                 proc.start()
             try:
