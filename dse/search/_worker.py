@@ -418,6 +418,7 @@ def _take_trials(cfg: RunConfig, store: Store, study: optuna.Study,
         got = claim(cfg, store, study, storage)
         progress.done = got.done
         if not got.trials:
+            interrupt.check()  # a stop held back during a claim that found nothing still counts
             if got.running == 0:
                 return ran
             time.sleep(min(2.0, cfg.study.heartbeat_s))  # others are running: wait for them

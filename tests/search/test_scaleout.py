@@ -49,11 +49,13 @@ def test_killed_worker_trial_is_failed_and_rerun(tmp_path: Path, pg_db_url: str)
     victim.wait(timeout=30)
     assert survivor.wait(timeout=600) == 0
     results = _assert_complete_grid(pg_db_url)
-    killed = owned(pg_db_url, STUDY, victim, "FAIL")  # the trial it held when it died
-    assert len(killed) == 1
+    # The pass it held when it died: both seeds of one point (seed batching claims them together).
+    killed = owned(pg_db_url, STUDY, victim, "FAIL")
+    assert len(killed) == 2
     lost = [r for r in results if r.status == "failed"]
-    assert [(r.trial_number, r.reason) for r in lost] == \
-        [(killed[0], "worker stopped (no heartbeat)")]
+    assert sorted((r.trial_number, r.reason) for r in lost) == \
+        [(n, "worker stopped (no heartbeat)") for n in sorted(killed)]
+    assert len({r.point["sr"] for r in lost}) == 1 and {r.seed for r in lost} == {0, 1}
 
 
 @pytest.mark.postgres
@@ -64,12 +66,12 @@ def test_sigint_stops_cleanly_and_rerun_finishes_the_rest(tmp_path: Path, pg_db_
     wait_for_running_trial(pg_db_url, STUDY, worker)
     interrupt(worker)
     assert worker.wait(timeout=60) == 130
-    assert len(owned(pg_db_url, STUDY, worker, "FAIL")) == 1  # the interrupted trial
+    assert len(owned(pg_db_url, STUDY, worker, "FAIL")) == 2  # the interrupted pass: 2 seeds
     state = {t.number: t.state.name for t in trials(pg_db_url, STUDY)}
     assert "RUNNING" not in state.values()
     before = load_results(pg_db_url, STUDY)
     done_before = [r for r in before if r.status in FINAL]
-    assert [r.reason for r in before if r.status == "failed"] == ["interrupted"]
+    assert [r.reason for r in before if r.status == "failed"] == ["interrupted"] * 2
 
     rerun = start_worker(tmp_path, pg_db_url, *slow)
     assert rerun.wait(timeout=600) == 0
