@@ -17,9 +17,16 @@ from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dse.cli import compose, one_line_errors, to_plain
-from dse.figures import compact, select_figures, study_summary, summary_markdown
+from dse.figures import (
+    compact,
+    select_figures,
+    study_summary,
+    summary_markdown,
+    verdicts_markdown,
+)
 from dse.store import driver_url, open_store, redact_url, unknown_study
 from dse.typed import from_mapping, require_bool, require_int
+from dse.verdicts import verdicts
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage
@@ -110,7 +117,8 @@ def publish_to_dashboard(storage_url: str, study: str, *,
         ids.append(save_plotly_graph_object(target, compact(spec.draw(info)),
                                             graph_object_id=GRAPH_ID_PREFIX + spec.name))
         captions.append((info.title, info.caption()))
-    note = summary_markdown(study_summary(study, results, archs), figures=captions)
+    note = summary_markdown(study_summary(study, results, archs), figures=captions) + "\n" + \
+        verdicts_markdown(verdicts(results, archs))
     current = get_note(target)
     if current != note and (not current or current.startswith(NOTE_HEADING)):
         save_note(target, note)

@@ -26,12 +26,14 @@ from dse.figures import (
     study_summary,
     summary_html,
     swept_keys,
+    verdicts_html,
     write_csv,
     write_static,
 )
 from dse.records import ArchRecord, ResultRecord
 from dse.store import open_store, redact_url, results_frame, unknown_study
 from dse.typed import from_mapping, require_bool, require_int, require_number
+from dse.verdicts import verdicts
 
 __all__ = ["ReportOptions", "main", "report_options", "write_report"]
 
@@ -89,6 +91,13 @@ def _meta(study: str, storage_url: str, results: list[ResultRecord]) -> list[tup
             ("generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
 
 
+VERDICTS_CAPTION = (
+    "Each claim compares two values of one metaparameter on test top-1, each (point, seed) "
+    "counted once; effect = difference of means over seeds, with Welch's 95 % interval. "
+    "'No better' claims allow a 1 pp margin. A claim this study's points cannot test is "
+    "'not tested'. Every column: verdicts.csv.")
+
+
 def _section(spec: FigureSpec, info: Any, fig: Any, files: list[str]) -> Section:
     """The page section of one figure, drawn into HTML as its registry entry says."""
     return Section(spec.name, info.title, spec.html(info, fig), info.caption(), files)
@@ -136,6 +145,10 @@ def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 10
                         summary_html(study_summary(study, results, archs)),
                         "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes.",
                         ["results.csv"])]
+    judged = verdicts(results, archs)
+    write_csv(out_dir / "verdicts.csv", [v.to_dict() for v in judged])
+    sections.append(Section("verdicts", "Paper claims: reproduced, contradicted or not",
+                            verdicts_html(judged), VERDICTS_CAPTION, ["verdicts.csv"]))
     for spec in specs:
         files = [f for f in (f"{spec.name}.png", f"{spec.name}.svg") if f in names]
         sections.append(_section(spec, infos[spec.name], figs[spec.name],

@@ -33,8 +33,9 @@ def _overrides(args: list[str]) -> list[str]:
 
 def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
     """The run's summary from the store: every point over its counted seeds."""
-    from dse.figures import study_summary, summary_text
+    from dse.figures import study_summary, summary_text, verdicts_text
     from dse.store import open_store
+    from dse.verdicts import verdicts
 
     with open_store(cfg.storage_url) as store:
         results = store.results(cfg.study_name)
@@ -42,6 +43,7 @@ def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
     title = "Table 3 (bypass)" if cfg.sweep.name == "bypass" else \
         f"Summary of '{report.study}' (test accuracy: mean ± sd over seeds)"
     print(summary_text(study_summary(report.study, results, archs), title=title), flush=True)
+    print(verdicts_text(verdicts(results, archs)), flush=True)
     print(f"results: study '{report.study}' in {report.storage}", flush=True)
 
 

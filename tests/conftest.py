@@ -29,6 +29,18 @@ def run_module(module: str, *args: str, cwd: Path = ROOT, timeout: float = 600,
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _folder_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Image-folder caches of every test (and its subprocesses) go to a temporary folder."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture
 def default_sigint() -> Iterator[None]:
     """Python's own Ctrl-C handler for the test, even when pytest started with SIGINT ignored.

@@ -128,6 +128,7 @@ def test_publish_puts_figures_and_note_where_the_dashboard_reads_them(store_url:
     note = detail["note"]["body"]
     assert note.startswith(f"## dse summary: {HAND_STUDY}")
     assert "| bypass=none | 2 |" in note and "Table 3: bypass connections" in note
+    assert "### Paper claims" in note and "| reproduced |" in note  # bypass parameter claims
     assert len(detail["trials"]) == 6
     storage.engine.dispose()
 

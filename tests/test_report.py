@@ -177,7 +177,7 @@ def test_report_of_a_real_study(real_study: RealStudy, tmp_path: Path,
     assert "skipped" not in printed
 
     page = parse_page(html)
-    assert page.sections == ["summary", "fig3a", "accuracy_vs_size"]
+    assert page.sections == ["summary", "verdicts", "fig3a", "accuracy_vs_size"]
     assert page.plots == ["fig-fig3a", "fig-accuracy_vs_size"]
     assert any(h.startswith("Figure 3a") for h in page.headings)
     assert sum(len(s) > 1_000_000 for s in page.scripts) == 1  # plotly.js embedded once
@@ -254,7 +254,8 @@ def test_without_a_browser_html_and_csv_are_written(real_study: RealStudy, tmp_p
     said = [line for line in (proc.stdout + proc.stderr).splitlines() if "skipped" in line]
     assert len(said) == 1 and said[0].startswith("PNG/SVG skipped: no Chrome/Chromium")
     names = {p.name for p in (tmp_path / "r").iterdir()}
-    assert {"report.html", "fig3a.csv", "accuracy_vs_size.csv", "results.csv"} <= names
+    assert {"report.html", "fig3a.csv", "accuracy_vs_size.csv", "results.csv",
+            "verdicts.csv"} <= names
     assert not any(n.endswith((".png", ".svg")) for n in names)
     assert parse_page(tmp_path / "r" / "report.html").plots == ["fig-fig3a", "fig-accuracy_vs_size"]
 
@@ -280,7 +281,17 @@ def test_report_of_saved_records_on_each_backend(store_url: str, tmp_path: Path)
                     test_top5=0.9))
     html = write_report(store_url, "bypass-digits", out_dir=tmp_path / "r", static=False)
     page = parse_page(html)
-    assert page.sections == ["summary", "table3", "accuracy_vs_size"]
+    assert page.sections == ["summary", "verdicts", "table3", "accuracy_vs_size"]
+    _, *claims = page.cells["verdicts"]
+    verdict_of = {row[0]: row[4] for row in claims}
+    assert verdict_of["Table 3: simple bypass adds no parameters"] == "reproduced"
+    assert verdict_of["Table 3: complex bypass adds parameters"] == "reproduced"
+    # Every bypass scored alike (0.5 and 0.6 over two seeds): no difference to decide on.
+    assert verdict_of["Table 3: simple bypass beats vanilla"] == "inconclusive"
+    assert verdict_of["Figure 3a: accuracy rises from SR 0.125 to SR 0.75"] == "not tested"
+    columns, verdict_rows = read_csv(tmp_path / "r" / "verdicts.csv")
+    assert {"claim", "verdict", "effect_pp", "ci_low_pp", "ci_high_pp", "seeds_needed",
+            "method"} <= set(columns) and len(verdict_rows) == len(claims)
     header, *rows = page.cells["table3"]
     assert [r[1] for r in rows] == ["none", "simple", "complex"]
     assert [r[2] for r in rows] == ["2", "2", "2"] and rows[0][3] == "55.0% ± 7.1"

@@ -115,7 +115,7 @@ def test_data_that_cannot_stack_seeds_trains_them_one_by_one(tmp_path) -> None: 
 
     root = write_image_folder(tmp_path / "folder", 8, 2, held_out="test",
                               classes=("automobile", "cat", "ship"))
-    data = build_data({"name": "imagefolder", "root": str(root), "in_memory_limit": 0,
+    data = build_data({"name": "imagefolder", "root": str(root), "in_memory_bytes": 0,
                        "workers": 0, "input_size": 16}, input_size=16)
     assert not data.stacks_seeds
     with pytest.raises(ValueError, match="one seed at a time"):

@@ -12,8 +12,9 @@ from typing import Any
 
 from dse.typed import from_mapping, require, require_bool, require_choice, require_int, require_number
 
-__all__ = ["DATASETS", "FOLDER_LAYOUT", "Cifar10Config", "DatasetConfig", "DigitsConfig",
-           "FolderLayout", "ImageFolderConfig", "dataset_config", "folder_layout"]
+__all__ = ["DATASETS", "FOLDER_LAYOUT", "NON_RESULT_DATASET_KEYS", "Cifar10Config",
+           "DatasetConfig", "DigitsConfig", "FolderLayout", "ImageFolderConfig",
+           "dataset_config", "folder_layout"]
 
 ON_BAD_IMAGE = ("error", "skip")
 HELD_OUT = ("val", "test")
@@ -88,8 +89,10 @@ class ImageFolderConfig:
     val_fraction: float = 0.1
     split_seed: int = 0
     augment: bool = True
-    workers: int = 2  # DataLoader worker processes when streaming
-    in_memory_limit: int = 20000  # trees of at most this many images are decoded into memory
+    workers: int = 2  # decoding threads; DataLoader worker processes when streaming
+    in_memory_bytes: int = 4 * 2**30  # trees whose decoded images fit in this are held in memory
+    cache: bool = True  # keep decoded in-memory trees on disk, keyed by the folder's content
+    cache_dir: str | None = None  # null = $XDG_CACHE_HOME/dse/folders or ~/.cache/dse/folders
     on_bad_image: str = "error"  # error | skip
 
     def __post_init__(self) -> None:
@@ -100,11 +103,17 @@ class ImageFolderConfig:
         require_number("dataset.val_fraction", self.val_fraction, low=0, high=1,
                        low_open=True, high_open=True)
         require_int("dataset.workers", self.workers, minimum=0)
-        require_int("dataset.in_memory_limit", self.in_memory_limit, minimum=0)
+        require_int("dataset.in_memory_bytes", self.in_memory_bytes, minimum=0)
         require_bool("dataset.augment", self.augment)
+        require_bool("dataset.cache", self.cache)
+        require(self.cache_dir is None or (isinstance(self.cache_dir, str) and
+                                           bool(self.cache_dir.strip())),
+                f"dataset.cache_dir must be a folder path or null, got {self.cache_dir!r}")
 
 
 DatasetConfig = DigitsConfig | Cifar10Config | ImageFolderConfig
+# Dataset keys that change how data are read, not what a run measures (not in result hashes).
+NON_RESULT_DATASET_KEYS = ("workers", "in_memory_bytes", "cache", "cache_dir")
 # name -> config class; imagenet is an imagefolder preset (conf/dataset/imagenet.yaml).
 DATASETS: dict[str, type[DigitsConfig] | type[Cifar10Config] | type[ImageFolderConfig]] = {
     "digits": DigitsConfig,

@@ -11,7 +11,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from dse.config._datasets import DatasetConfig, ImageFolderConfig, dataset_config, folder_layout
+from dse.config._datasets import (
+    NON_RESULT_DATASET_KEYS,
+    DatasetConfig,
+    ImageFolderConfig,
+    dataset_config,
+    folder_layout,
+)
 from dse.config._train import NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
 from dse.records import ArchRecord, arch_record
 from dse.spec import ArchSpec
@@ -157,7 +163,11 @@ class RunConfig:
     @property
     def dataset_key(self) -> str:
         """Name and hash of the data config (part of the dedupe identity of a result)."""
-        return f"{self.dataset.name}:{stable_hash(asdict(self.dataset))}"
+        return f"{self.dataset.name}:{stable_hash(self.dataset_identity())}"
+
+    def dataset_identity(self) -> dict[str, Any]:
+        """The dataset keys that change what a run measures (not how the data are read)."""
+        return {k: v for k, v in asdict(self.dataset).items() if k not in NON_RESULT_DATASET_KEYS}
 
     @property
     def train_hash(self) -> str:
@@ -169,7 +179,7 @@ class RunConfig:
         """What makes two runs the same study: sweep, base network, data, training, seeds."""
         return {
             "sweep": self.sweep.definition(), "arch": self.arch.to_dict(),
-            "dataset": asdict(self.dataset), "train": self.train_hash,
+            "dataset": self.dataset_identity(), "train": self.train_hash,
             "seeds": self.study.seeds if self.sweep.kind == "grid" else 1,
             "budget": [self.study.max_size_mb, self.study.max_macs],
         }

@@ -1,9 +1,10 @@
 """ImageNet-style folders: <root>/train/<class>/*.jpg|png and <root>/val|test/<class>/...
 
-Small trees are decoded once into memory (and batched by slicing); large ones stream through a
-DataLoader with worker processes. Every image is resized so its shorter side is
-input_size * 8/7 and centre-cropped square; training takes a random input_size crop and flip,
-evaluation the centre crop.
+Trees whose decoded images fit in dataset.in_memory_bytes are decoded once (in threads), kept
+in a disk cache keyed by the folder's content (dse.data._cache), and batched by slicing from
+memory; larger ones stream through a DataLoader with worker processes. Every image is resized
+so its shorter side is input_size * 8/7 and centre-cropped square; training takes a random
+input_size crop and flip, evaluation the centre crop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from dse.config import FOLDER_LAYOUT, ImageFolderConfig, folder_layout
 from dse.data._base import DataError, DataModule, InMemoryDataModule
+from dse.data._cache import default_cache_dir, folder_key, load_or_build
 from dse.data._tensor import BatchTransform, TensorSplit
 
 __all__ = ["ImageFolderDataModule", "ImageFolderStreamDataModule",
@@ -143,23 +145,44 @@ class ImageFolderDataModule(InMemoryDataModule):
         self.skipped: list[str] = []
 
     def load(self) -> None:
-        """Decode every image (threads: Pillow releases the GIL while decoding)."""
+        """Read the decoded images from the cache, or decode them (and cache them)."""
         decoder = _Decoder(self.cfg, self.input_size)
-        splits = []
+        if self.cfg.cache:
+            root = Path(self.cfg.root or ".")
+            settings = {"size": decoder.size, "channels": decoder.channels,
+                        "on_bad_image": self.cfg.on_bad_image}
+            key = folder_key(root, self.index.files, self.index.labels, settings=settings)
+            cache_dir = Path(self.cfg.cache_dir) if self.cfg.cache_dir else default_cache_dir()
+            arrays, self.skipped = load_or_build(
+                cache_dir, key, lambda: self._decode(decoder),
+                about={"root": str(root.resolve()), **settings})
+        else:
+            arrays, self.skipped = self._decode(decoder)
+        if self.skipped:
+            log.warning("imagefolder: skipped %d unreadable image(s)", len(self.skipped))
+        self.set_splits(*(TensorSplit(torch.from_numpy(arrays[f"{s}_images"]),
+                                      torch.from_numpy(arrays[f"{s}_labels"]))
+                          for s in ("train", "val", "test")))
+
+    def _decode(self, decoder: _Decoder) -> tuple[dict[str, np.ndarray], list[str]]:
+        """Decode every image (threads: Pillow releases the GIL while decoding)."""
+        arrays: dict[str, np.ndarray] = {}
+        skipped: list[str] = []
+        total = sum(len(f) for f in self.index.files.values())
+        log.info("imagefolder: decoding %d images of %s at %dx%d", total, self.cfg.root,
+                 decoder.size, decoder.size)
         with ThreadPoolExecutor(max_workers=max(1, self.cfg.workers)) as pool:
             for split in ("train", "val", "test"):
                 files = self.index.files[split]
-                arrays = list(pool.map(decoder, files))
-                keep = [i for i, a in enumerate(arrays) if a is not None]
-                self.skipped += [str(files[i]) for i, a in enumerate(arrays) if a is None]
+                decoded = list(pool.map(decoder, files))
+                keep = [i for i, a in enumerate(decoded) if a is not None]
+                skipped += [str(files[i]) for i, a in enumerate(decoded) if a is None]
                 size = decoder.size
-                images = (np.stack([arrays[i] for i in keep]) if keep else
-                          np.zeros((0, self.in_channels, size, size), dtype=np.uint8))
-                labels = self.index.labels[split][keep]
-                splits.append(TensorSplit(torch.from_numpy(images), torch.from_numpy(labels)))
-        if self.skipped:
-            log.warning("imagefolder: skipped %d unreadable image(s)", len(self.skipped))
-        self.set_splits(*splits)
+                arrays[f"{split}_images"] = (
+                    np.stack([decoded[i] for i in keep]) if keep else
+                    np.zeros((0, self.in_channels, size, size), dtype=np.uint8))
+                arrays[f"{split}_labels"] = self.index.labels[split][keep].astype(np.int64)
+        return arrays, skipped
 
 
 class _FileDataset(Dataset[tuple[torch.Tensor, int] | None]):
@@ -262,9 +285,9 @@ class ImageFolderStreamDataModule(DataModule):
 
 
 def build_image_folder(cfg: ImageFolderConfig, *, input_size: int) -> DataModule:
-    """In-memory module for trees of at most cfg.in_memory_limit images, else streaming."""
+    """In-memory module for trees whose decoded images fit in cfg.in_memory_bytes, else streaming."""
     index = index_folder(cfg)
     total = sum(len(files) for files in index.files.values())
-    if total <= cfg.in_memory_limit:
+    if total * cfg.in_channels * stored_size(input_size) ** 2 <= cfg.in_memory_bytes:
         return ImageFolderDataModule(cfg, index, input_size=input_size)
     return ImageFolderStreamDataModule(cfg, index, input_size=input_size)

@@ -25,6 +25,7 @@ from dse.figures._summary import (
     summary_markdown,
     summary_text,
 )
+from dse.figures._verdicts import verdicts_html, verdicts_markdown, verdicts_text
 
 __all__ = [
     "MEASURED_STATUSES",
@@ -43,6 +44,9 @@ __all__ = [
     "summary_markdown",
     "swept_keys",
     "varying_keys",
+    "verdicts_html",
+    "verdicts_markdown",
+    "verdicts_text",
     "write_csv",
     "write_static",
 ]

@@ -101,7 +101,7 @@ def test_image_folder_in_memory(tmp_path: Path, held_out: str) -> None:
 def test_image_folder_streams_with_workers(tmp_path: Path) -> None:
     root = write_image_folder(tmp_path, 6, 3, classes=("cat", "dog"))
     data = build_data({"name": "imagefolder", "root": str(root), "input_size": 20,
-                       "in_memory_limit": 0, "workers": 2}, input_size=20)
+                       "in_memory_bytes": 0, "workers": 2}, input_size=20)
     assert isinstance(data, ImageFolderStreamDataModule)
     data.configure(batch_size=4, seeds=[0])
     seen = sum(len(y) for _, y in data.train_dataloader())
@@ -116,9 +116,10 @@ def test_corrupt_image_is_named(tmp_path: Path, mode: str) -> None:
     root = write_image_folder(tmp_path, 4, 2, classes=("cat", "dog"))
     bad = root / "train" / "dog" / "0001.jpg"
     bad.write_bytes(b"\xff\xd8\xff this is not a jpeg")
-    limit = 0 if mode == "stream" else 1000
+    limit = 0 if mode == "stream" else 2**30
     data = build_data({"name": "imagefolder", "root": str(root), "input_size": 16,
-                       "in_memory_limit": limit, "workers": 0, "val_fraction": 0.01},
+                       "in_memory_bytes": limit, "workers": 0, "val_fraction": 0.01,
+                       "cache": False},
                       input_size=16)
     data.configure(batch_size=16, seeds=[0])
     with pytest.raises(ValueError, match=r"cannot read image .*dog/0001\.jpg.*on_bad_image=skip"):

@@ -132,6 +132,8 @@ def test_a_points_seeds_train_in_one_pass_and_are_stored_once_each(tmp_path: Pat
     assert {(r.status, r.seed_batch, r.threads) for r in results} == {("complete", 3, 1)}
     trials = _trials(tmp_path, "bypass-digits")
     assert len(trials) == 9 and all(t.state.name == "COMPLETE" for t in trials)
+    assert "Paper claims" in out.stdout  # the verdicts follow the summary
+    assert re.search(r"Table 3: simple bypass adds no parameters .* reproduced", out.stdout)
     # The same sweep with batching off trains each seed alone, to the same kind of result.
     alone = dse_run(tmp_path, "+sweep=bypass", "study.seeds=3", "study.workers=1",
                     "study.seed_batching=false", "study.name=alone", "train.lr=0.07")

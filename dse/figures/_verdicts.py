@@ -1,0 +1,64 @@
+"""Drawing steps of the paper-claim verdicts (the data step is dse.verdicts): text for the end
+of a run, Markdown for the dashboard's note, an HTML table for the report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from dse.verdicts import Verdict
+
+__all__ = ["VERDICT_COLUMNS", "verdicts_html", "verdicts_markdown", "verdicts_text"]
+
+VERDICT_COLUMNS = ("claim", "paper", "this study (test top-1)", "effect [95% CI]", "verdict",
+                   "note")
+
+
+def _side(mean: float | None, n: int) -> str:
+    """'61.2% (3)' or '-'."""
+    return "-" if mean is None else f"{mean:.1f}% ({n})"
+
+
+def _cells(v: Verdict) -> list[str]:
+    """The displayed cells of one verdict, in VERDICT_COLUMNS order."""
+    study = "-" if v.mean_a is None else f"{_side(v.mean_a, v.n_a)} vs {_side(v.mean_b, v.n_b)}"
+    effect = "-" if v.effect_pp is None else f"{v.effect_pp:+.1f} pp"
+    if v.ci_low_pp is not None and v.ci_high_pp is not None:
+        effect += f" [{v.ci_low_pp:+.1f}, {v.ci_high_pp:+.1f}]"
+    note = v.note
+    if v.threshold_pp not in (None, 0.0) and v.verdict != "not tested":
+        note = f"margin {abs(v.threshold_pp or 0):.1f} pp" + (f"; {note}" if note else "")
+    return [f"{v.source}: {v.text}", v.paper, study, effect, v.verdict, note]
+
+
+def verdicts_text(verdicts: Sequence[Verdict]) -> str:
+    """The tested claims as aligned text, and one line naming those not tested."""
+    tested = [v for v in verdicts if v.verdict != "not tested"]
+    if not tested:
+        return "Paper claims: none can be tested by this study"
+    cells = [_cells(v) for v in tested]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(VERDICT_COLUMNS)]
+    lines = ["Paper claims (Welch 95 % intervals over seeds; each (point, seed) once)",
+             "  ".join(c.ljust(w) for c, w in zip(VERDICT_COLUMNS, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    untested = len(verdicts) - len(tested)
+    if untested:
+        lines.append(f"({untested} other claim(s) cannot be tested by this study's points)")
+    return "\n".join(lines)
+
+
+def verdicts_markdown(verdicts: Sequence[Verdict]) -> str:
+    """The verdicts as a Markdown section (the dashboard's note)."""
+    lines = ["### Paper claims", "",
+             "| " + " | ".join(VERDICT_COLUMNS) + " |", "|" + "---|" * len(VERDICT_COLUMNS)]
+    lines += ["| " + " | ".join(c.replace("|", "/") for c in _cells(v)) + " |" for v in verdicts]
+    return "\n".join(lines) + "\n"
+
+
+def verdicts_html(verdicts: Sequence[Verdict]) -> str:
+    """The verdicts as an HTML table (the report)."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in VERDICT_COLUMNS)
+    body = "".join(
+        f'<tr class="{escape(v.verdict.replace(" ", "-"))}">'
+        + "".join(f"<td>{escape(c)}</td>" for c in _cells(v)) + "</tr>" for v in verdicts)
+    return f'<table class="verdicts"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
