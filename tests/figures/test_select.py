@@ -66,5 +66,6 @@ def test_public_surface_is_what_the_rest_of_the_project_uses() -> None:
         "write_static", "swept_keys",  # dse.report, dse.dashboard
         "StudySummary", "study_summary", "summary_html", "summary_markdown", "summary_text",
         "MEASURED_STATUSES", "PointGroup", "Stat", "group_points", "varying_keys",  # _stats
+        "verdicts_html", "verdicts_markdown", "verdicts_text",  # dse.report, dashboard, run
     ])
     assert all(hasattr(dse.figures, name) for name in dse.figures.__all__)
