@@ -231,6 +231,7 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
         ran = 0
         if done >= total:
             _settle(cfg, store, storage)
+            interrupt.check()  # a stop held back while _settle opened the study
             print(f"nothing left to do: study '{cfg.study_name}' has all {total} results "
                   f"in {shown}", flush=True)
         else:
@@ -258,5 +259,6 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
             for proc in extra:
                 proc.join()
             done, failed = _status(cfg, store)
+        interrupt.check()  # a stop held back in a last locked step (a claim, _settle's open)
     return StudyReport(cfg.study_name, shown, total, done, ran, cfg.output_dir(), failed)
 

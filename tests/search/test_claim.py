@@ -171,6 +171,18 @@ def test_sigterm_inside_the_claim_takes_effect_after_it_and_fails_the_trial(
     store.close()
 
 
+def test_sigterm_inside_a_claim_that_finds_nothing_left_still_stops_the_worker(
+        tmp_path: Path) -> None:
+    cfg, store, storage, study = _open(tmp_path, *GRID)
+    assert run_worker(cfg, store, study, storage, Progress(2), threads=1) == 2  # all done
+    with pytest.raises(interrupt.Terminated) as info:  # found by the fault harness: it exited 0
+        run_worker(cfg, TermDuringClaim(store), study, storage, Progress(2),  # type: ignore[arg-type]
+                   threads=1)
+    assert interrupt.exit_code(info.value) == 143
+    assert [t.state for t in study.get_trials(deepcopy=False)] == [TrialState.COMPLETE] * 2
+    store.close()
+
+
 def test_a_run_whose_items_all_fail_for_good_exits_1_naming_them(tmp_path: Path) -> None:
     from studyrun import dse_run
 
