@@ -16,7 +16,8 @@ from dse.figures._stats import PointGroup, Stat, dataset_name, group_points
 from dse.records import ArchRecord, ResultRecord
 from dse.sweep import point_label
 
-__all__ = ["StudySummary", "study_summary", "summary_html", "summary_markdown", "summary_text"]
+__all__ = ["StudySummary", "aligned_lines", "html_table", "study_summary", "summary_html",
+           "summary_markdown", "summary_text"]
 
 COLUMNS = ("point", "n seeds", "size MB", "test top-1", "test top-5", "statuses")
 
@@ -115,11 +116,7 @@ def summary_html(summary: StudySummary) -> str:
     Returns:
         The <table> element.
     """
-    head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in _cells(g)) + "</tr>"
-                   for g in summary.points)
-    return (f'<table class="points"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
-            "</table>")
+    return html_table("points", COLUMNS, [_cells(g) for g in summary.points])
 
 
 def summary_text(summary: StudySummary, *, title: str) -> str:
@@ -132,8 +129,23 @@ def summary_text(summary: StudySummary, *, title: str) -> str:
     Returns:
         The text, without a trailing newline.
     """
-    cells = [_cells(g) for g in summary.points]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(COLUMNS)]
-    lines = [title, "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
+    return "\n".join([title, *aligned_lines(COLUMNS, [_cells(g) for g in summary.points])])
+
+
+def aligned_lines(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A header and rows of cells, each column padded to its widest cell (two spaces apart)."""
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    return ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
+            *("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)]
+
+
+def html_table(css_class: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *,
+               row_classes: Sequence[str] | None = None) -> str:
+    """An HTML table of text cells (escaped), with a class on the table and on each row."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    classes = row_classes or [""] * len(rows)
+    body = "".join((f'<tr class="{escape(k)}">' if k else "<tr>")
+                   + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                   for row, k in zip(rows, classes))
+    return (f'<table class="{escape(css_class)}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")

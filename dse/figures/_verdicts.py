@@ -4,8 +4,8 @@ of a run, Markdown for the dashboard's note, an HTML table for the report."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
+from dse.figures._summary import aligned_lines, html_table
 from dse.verdicts import Verdict
 
 __all__ = ["VERDICT_COLUMNS", "verdicts_html", "verdicts_markdown", "verdicts_text"]
@@ -36,11 +36,8 @@ def verdicts_text(verdicts: Sequence[Verdict]) -> str:
     tested = [v for v in verdicts if v.verdict != "not tested"]
     if not tested:
         return "Paper claims: none can be tested by this study"
-    cells = [_cells(v) for v in tested]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(VERDICT_COLUMNS)]
     lines = ["Paper claims (Welch 95 % intervals over seeds; each (point, seed) once)",
-             "  ".join(c.ljust(w) for c, w in zip(VERDICT_COLUMNS, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+             *aligned_lines(VERDICT_COLUMNS, [_cells(v) for v in tested])]
     untested = len(verdicts) - len(tested)
     if untested:
         lines.append(f"({untested} other claim(s) cannot be tested by this study's points)")
@@ -57,8 +54,5 @@ def verdicts_markdown(verdicts: Sequence[Verdict]) -> str:
 
 def verdicts_html(verdicts: Sequence[Verdict]) -> str:
     """The verdicts as an HTML table (the report)."""
-    head = "".join(f"<th>{escape(c)}</th>" for c in VERDICT_COLUMNS)
-    body = "".join(
-        f'<tr class="{escape(v.verdict.replace(" ", "-"))}">'
-        + "".join(f"<td>{escape(c)}</td>" for c in _cells(v)) + "</tr>" for v in verdicts)
-    return f'<table class="verdicts"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return html_table("verdicts", VERDICT_COLUMNS, [_cells(v) for v in verdicts],
+                      row_classes=[v.verdict.replace(" ", "-") for v in verdicts])

@@ -21,9 +21,7 @@ from dse.store import Store
 from dse.sweep import stable_hash
 from dse.train import TrainResult, fit_seeds
 
-__all__ = [
-    "Outcome", "PruningCallback", "data_for", "evaluate", "record_failure", "settle", "train_seeds",
-]
+__all__ = ["Outcome", "PruningCallback", "data_for", "record_failure", "settle", "train_seeds"]
 
 _DATA: dict[tuple[DatasetConfig, int], DataModule] = {}  # this process's data, read once
 
@@ -169,10 +167,3 @@ def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
         outcomes.append(Outcome(record, arch))
     return outcomes
 
-
-def evaluate(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any],
-             seed: int, threads: int | None, callbacks: Sequence[pl.Callback] = ()) -> Outcome:
-    """Evaluate one (point, seed) and store its result: settle it, or train it alone."""
-    return settle(cfg, store, trial_number=trial_number, point=point, seed=seed) or \
-        train_seeds(cfg, store, trial_numbers=[trial_number], point=point, seeds=[seed],
-                    threads=threads, callbacks=callbacks)[0]

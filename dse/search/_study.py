@@ -259,6 +259,5 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
             for proc in extra:
                 proc.join()
             done, failed = _status(cfg, store)
-        interrupt.check()  # a stop held back in a last locked step (a claim, _settle's open)
     return StudyReport(cfg.study_name, shown, total, done, ran, cfg.output_dir(), failed)
 

@@ -91,7 +91,7 @@ class Heartbeat:
         self.thread.join()
 
 
-def _item(trial: FrozenTrial) -> Item | None:
+def _item(trial: FrozenTrial | optuna.Trial) -> Item | None:
     """The (point key, seed) a grid trial was queued for."""
     attrs = trial.user_attrs
     if "point_key" not in attrs:
@@ -189,9 +189,10 @@ def _claim_grid(cfg: RunConfig, store: Store, study: optuna.Study) -> Claim:
     while any(t.state == TrialState.WAITING for t in study.get_trials(
             deepcopy=False, states=(TrialState.WAITING,))):
         trial = study.ask()
-        item = (trial.user_attrs.get("point_key"), int(trial.user_attrs.get("seed", 0)))
+        item = _item(trial)
         if item not in counts.finished:
-            trials = [trial, *_same_point(cfg, study, item[0], counts.finished)]
+            more = _same_point(cfg, study, item[0], counts.finished) if item else []
+            trials = [trial, *more]
             return Claim(trials, running, len(counts.finished))
         _skip(study, trial)
     return Claim([], running, len(counts.finished))
@@ -217,8 +218,8 @@ def _same_point(cfg: RunConfig, study: optuna.Study, key: str, finished: set[Ite
         if not waiting or waiting[0].user_attrs.get("point_key") != key:
             break
         trial = study.ask()
-        item = (trial.user_attrs.get("point_key"), int(trial.user_attrs.get("seed", 0)))
-        if item[0] != key:  # not expected under the lock; the worker runs it on its own
+        item = _item(trial)
+        if item is None or item[0] != key:  # not expected under the lock: runs on its own
             more.append(trial)
             break
         if item in finished:
