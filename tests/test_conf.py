@@ -10,7 +10,8 @@ from dse.presets import PRESETS
 
 @pytest.mark.parametrize(
     ("arch", "dataset"),
-    [("squeezenet1_0", "imagenet"), ("squeezenet1_1", "imagenet"), ("cpu_proxy", "digits")],
+    [("squeezenet1_0", "imagenet"), ("squeezenet1_1", "imagenet"), ("cpu_proxy", "digits"),
+     ("cifar_proxy", "cifar10_folder")],
 )
 def test_arch_config_equals_preset(arch: str, dataset: str) -> None:
     cfg = compose("inspect", [f"arch={arch}", f"dataset={dataset}"])

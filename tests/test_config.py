@@ -90,6 +90,22 @@ def test_image_folder_classes_are_counted_without_reading_images(tmp_path: Path)
         _config("dataset=imagefolder", f"dataset.root={tmp_path / 'train'}")
 
 
+def test_how_data_are_read_is_not_part_of_a_results_identity(tmp_path: Path) -> None:
+    for split, cls in (("train", "cat"), ("train", "dog"), ("val", "cat")):
+        (tmp_path / split / cls).mkdir(parents=True)
+    folder = ("dataset=imagefolder", f"dataset.root={tmp_path}", "dataset.input_size=32")
+    base = _config(*folder)
+    # Reading settings and the cache never change a result's identity.
+    same = _config(*folder, "dataset.workers=0", "dataset.cache=false",
+                   "dataset.in_memory_bytes=0", "dataset.cache_dir=/elsewhere")
+    assert same.dataset_key == base.dataset_key
+    # crop came in a later release: at its old behaviour (scale) studies keep their identity,
+    # and CIFAR-style pad crops are a different measurement.
+    assert "crop" not in base.dataset_identity()
+    assert _config(*folder, "dataset.crop=pad").dataset_key != base.dataset_key
+    assert _config(*folder, "dataset.input_size=24").dataset_key != base.dataset_key
+
+
 def test_run_target_reads_only_where_results_are() -> None:
     values: dict[str, Any] = {"study": {"name": None}, "storage": {"url": "sqlite:///x.db"},
                               "sweep": {"name": "bypass"}, "dataset": {"name": "digits"}}

@@ -12,11 +12,12 @@ from typing import Any
 
 from dse.typed import from_mapping, require, require_bool, require_choice, require_int, require_number
 
-__all__ = ["DATASETS", "FOLDER_LAYOUT", "NON_RESULT_DATASET_KEYS", "Cifar10Config",
-           "DatasetConfig", "DigitsConfig", "FolderLayout", "ImageFolderConfig",
+__all__ = ["ADDED_DATASET_KEYS", "DATASETS", "FOLDER_LAYOUT", "NON_RESULT_DATASET_KEYS",
+           "Cifar10Config", "DatasetConfig", "DigitsConfig", "FolderLayout", "ImageFolderConfig",
            "dataset_config", "folder_layout"]
 
 ON_BAD_IMAGE = ("error", "skip")
+FOLDER_CROPS = ("scale", "pad")
 HELD_OUT = ("val", "test")
 FOLDER_LAYOUT = "expected <root>/train/<class>/*.jpg|png and <root>/val/<class>/... (or test/)"
 
@@ -94,10 +95,12 @@ class ImageFolderConfig:
     cache: bool = True  # keep decoded in-memory trees on disk, keyed by the folder's content
     cache_dir: str | None = None  # null = $XDG_CACHE_HOME/dse/folders or ~/.cache/dse/folders
     on_bad_image: str = "error"  # error | skip
+    crop: str = "scale"  # scale: shorter side to input_size * 8/7, random crop | pad: CIFAR style
 
     def __post_init__(self) -> None:
         """Validate the options."""
         _check_common(self, classes=None, channels=(1, 3))
+        require_choice("dataset.crop", self.crop, FOLDER_CROPS)
         require_int("dataset.num_classes", self.num_classes, minimum=2, optional=True)
         require_choice("dataset.on_bad_image", self.on_bad_image, ON_BAD_IMAGE)
         require_number("dataset.val_fraction", self.val_fraction, low=0, high=1,
@@ -114,6 +117,9 @@ class ImageFolderConfig:
 DatasetConfig = DigitsConfig | Cifar10Config | ImageFolderConfig
 # Dataset keys that change how data are read, not what a run measures (not in result hashes).
 NON_RESULT_DATASET_KEYS = ("workers", "in_memory_bytes", "cache", "cache_dir")
+# Keys added in a later release -> the behaviour before them. At that value a key stays out of
+# result hashes and study definitions, so studies stored before it keep their identity.
+ADDED_DATASET_KEYS = {"crop": "scale"}
 # name -> config class; imagenet is an imagefolder preset (conf/dataset/imagenet.yaml).
 DATASETS: dict[str, type[DigitsConfig] | type[Cifar10Config] | type[ImageFolderConfig]] = {
     "digits": DigitsConfig,

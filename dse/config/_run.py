@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dse.config._datasets import (
+    ADDED_DATASET_KEYS,
     NON_RESULT_DATASET_KEYS,
     DatasetConfig,
     ImageFolderConfig,
@@ -167,7 +168,8 @@ class RunConfig:
 
     def dataset_identity(self) -> dict[str, Any]:
         """The dataset keys that change what a run measures (not how the data are read)."""
-        return {k: v for k, v in asdict(self.dataset).items() if k not in NON_RESULT_DATASET_KEYS}
+        return {k: v for k, v in asdict(self.dataset).items() if k not in NON_RESULT_DATASET_KEYS
+                and not (k in ADDED_DATASET_KEYS and ADDED_DATASET_KEYS[k] == v)}
 
     @property
     def train_hash(self) -> str:

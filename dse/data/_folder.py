@@ -2,9 +2,11 @@
 
 Trees whose decoded images fit in dataset.in_memory_bytes are decoded once (in threads), kept
 in a disk cache keyed by the folder's content (dse.data._cache), and batched by slicing from
-memory; larger ones stream through a DataLoader with worker processes. Every image is resized
-so its shorter side is input_size * 8/7 and centre-cropped square; training takes a random
-input_size crop and flip, evaluation the centre crop.
+memory; larger ones stream through a DataLoader with worker processes. With dataset.crop=scale
+(ImageNet style) every image is resized so its shorter side is input_size * 8/7 and
+centre-cropped square; training takes a random input_size crop and flip, evaluation the centre
+crop. With crop=pad (CIFAR style) images are stored at input_size; training takes a random crop
+after zero padding of input_size/8 pixels, and a flip; evaluation sees the whole image.
 """
 
 from __future__ import annotations
@@ -85,9 +87,14 @@ def index_folder(cfg: ImageFolderConfig) -> FolderIndex:
     )
 
 
-def stored_size(input_size: int) -> int:
-    """Side of the stored square image: the input size plus 1/7 margin for cropping."""
-    return max(input_size, round(input_size * 8 / 7))
+def stored_size(input_size: int, crop: str = "scale") -> int:
+    """Side of the stored square image: the input size, plus 1/7 margin for `scale` crops."""
+    return input_size if crop == "pad" else max(input_size, round(input_size * 8 / 7))
+
+
+def crop_pad(input_size: int, crop: str) -> int:
+    """Zero padding before the random crop of `pad` crops: 1/8 of the side (4 pixels at 32)."""
+    return max(1, round(input_size / 8)) if crop == "pad" else 0
 
 
 def decode(path: Path, *, size: int, channels: int) -> np.ndarray:
@@ -102,7 +109,7 @@ def decode(path: Path, *, size: int, channels: int) -> np.ndarray:
                              Image.Resampling.BILINEAR)
         w, h = image.size
         left, top = (w - size) // 2, (h - size) // 2
-        array = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.uint8)
+        array = np.array(image.crop((left, top, left + size, top + size)), dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 
 
@@ -111,7 +118,7 @@ class _Decoder:
 
     def __init__(self, cfg: ImageFolderConfig, input_size: int) -> None:
         """Remember the decode settings."""
-        self.size = stored_size(input_size)
+        self.size = stored_size(input_size, cfg.crop)
         self.channels = cfg.in_channels
         self.skip = cfg.on_bad_image == "skip"
 
@@ -139,6 +146,7 @@ class ImageFolderDataModule(InMemoryDataModule):
         super().__init__(input_size=input_size)
         self.cfg, self.index = cfg, index
         self.augment = cfg.augment
+        self.crop_pad = crop_pad(input_size, cfg.crop)
         self.crop_size = input_size
         self.num_classes = len(index.classes)
         self.in_channels = cfg.in_channels
@@ -249,6 +257,7 @@ class ImageFolderStreamDataModule(DataModule):
         mean = IMAGENET_MEAN if cfg.in_channels == 3 else (0.5,)
         std = IMAGENET_STD if cfg.in_channels == 3 else (0.25,)
         self.transform = BatchTransform(input_size, mean, std, augment=cfg.augment,
+                                        crop_pad=crop_pad(input_size, cfg.crop),
                                         crop_size=input_size)
         self.decoder = _Decoder(cfg, input_size)
 
@@ -288,6 +297,6 @@ def build_image_folder(cfg: ImageFolderConfig, *, input_size: int) -> DataModule
     """In-memory module for trees whose decoded images fit in cfg.in_memory_bytes, else streaming."""
     index = index_folder(cfg)
     total = sum(len(files) for files in index.files.values())
-    if total * cfg.in_channels * stored_size(input_size) ** 2 <= cfg.in_memory_bytes:
+    if total * cfg.in_channels * stored_size(input_size, cfg.crop) ** 2 <= cfg.in_memory_bytes:
         return ImageFolderDataModule(cfg, index, input_size=input_size)
     return ImageFolderStreamDataModule(cfg, index, input_size=input_size)

@@ -112,6 +112,37 @@ def test_image_folder_streams_with_workers(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("mode", ["memory", "stream"])
+def test_pad_crop_keeps_small_images_whole_and_shifts_them_in_training(
+        tmp_path: Path, mode: str) -> None:
+    """crop=pad (CIFAR style): 32x32 files are stored as they are; evaluation sees each whole
+    image, training a window of it after 4 pixels of zero padding."""
+    from PIL import Image
+
+    root = write_image_folder(tmp_path, 4, 2, classes=("cat", "dog"))
+    path = sorted((root / "val" / "cat").iterdir())[0]
+    with Image.open(path) as image:
+        pixels = torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32))
+    limit = 0 if mode == "stream" else 2**30
+    data = build_data({"name": "imagefolder", "root": str(root), "input_size": 32,
+                       "crop": "pad", "in_memory_bytes": limit, "workers": 0,
+                       "cache": False}, input_size=32)
+    data.configure(batch_size=4, seeds=[0])
+    images, _ = next(iter(data.test_dataloader()))
+    # Normalised per channel, the first test image is the file's pixels, affinely mapped.
+    first = images[0].permute(1, 2, 0).reshape(-1, 3)
+    for c in range(3):
+        corr = np.corrcoef(first[:, c].numpy(), pixels.reshape(-1, 3)[:, c].numpy())[0, 1]
+        assert corr > 0.9999
+    train, _ = next(iter(data.train_dataloader()))
+    assert train.shape == (4, 3, 32, 32)
+    # Shifted windows bring in rows or columns of zero padding: the normalised value of 0.
+    zero = data.transform(torch.zeros(1, 3, 32, 32, dtype=torch.uint8), train=False)[0, :, 0, 0]
+    borders = torch.cat([train[:, :, 0, :], train[:, :, -1, :], train[:, :, :, 0],
+                         train[:, :, :, -1]], dim=2)
+    assert bool(((borders - zero[None, :, None]).abs() < 1e-6).all(dim=1).any())
+
+
+@pytest.mark.parametrize("mode", ["memory", "stream"])
 def test_corrupt_image_is_named(tmp_path: Path, mode: str) -> None:
     root = write_image_folder(tmp_path, 4, 2, classes=("cat", "dog"))
     bad = root / "train" / "dog" / "0001.jpg"
@@ -153,6 +184,7 @@ def test_image_folder_layout_errors(tmp_path: Path) -> None:
         ({"name": "digits", "bogus": 1}, "unknown dataset key(s) ['bogus'] for digits"),
         ({"name": "digits", "val_fraction": 1.5}, "dataset.val_fraction must be in (0, 1)"),
         ({"name": "imagefolder", "on_bad_image": "ignore"}, "on_bad_image must be one of error, skip"),
+        ({"name": "imagefolder", "crop": "center"}, "dataset.crop must be one of scale, pad"),
     ],
 )
 def test_bad_dataset_config(values: dict[str, object], needle: str) -> None:
