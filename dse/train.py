@@ -24,7 +24,8 @@ from dse.model import SqueezeNet, build_model, copy_state
 from dse.spec import ArchSpec
 from dse.terminal import interactive
 
-__all__ = ["TrainConfig", "TrainResult", "fit", "fit_seeds", "resolve_device", "train_config"]
+__all__ = ["TrainConfig", "TrainResult", "fit", "fit_seeds", "resolve_device", "step_seconds",
+           "train_config"]
 
 
 @dataclass(frozen=True)
@@ -339,3 +340,32 @@ def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequ
             history=module.history[k], weights=copy_state(module.model, k), **metrics,
         ))
     return results
+
+
+def step_seconds(arch: ArchSpec, cfg: TrainConfig, *, copies: Sequence[int], threads: int,
+                 steps: int = 3) -> dict[int, float]:
+    """Median seconds of one CPU training step (forward, backward, SGD update) of the network
+    of `arch` stacked `k` times, for each k in `copies`, on random inputs of a batch of
+    cfg.batch_size. The k alternate step by step, so a change in machine load hits all alike;
+    one untimed step each comes first (oneDNN builds its kernels then)."""
+    torch.set_num_threads(threads)
+    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    work = {}
+    for k in copies:
+        model = build_model(expand(arch), seeds=range(k)).to(memory_format=layout)
+        images = torch.randn(cfg.batch_size, arch.in_channels * k, arch.input_size,
+                             arch.input_size).contiguous(memory_format=layout)
+        labels = torch.randint(0, arch.num_classes, (cfg.batch_size,))
+        work[k] = (model, torch.optim.SGD(model.parameters(), lr=1e-3), images, labels)
+    times: dict[int, list[float]] = {k: [] for k in copies}
+    for step in range(steps + 1):
+        for k, (model, optimizer, images, labels) in work.items():
+            start = time.perf_counter()
+            logits = model(images)
+            loss = F.cross_entropy(logits.reshape(-1, arch.num_classes), labels.repeat_interleave(k))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if step:
+                times[k].append(time.perf_counter() - start)
+    return {k: sorted(t)[len(t) // 2] for k, t in times.items()}

@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 
-from dse.layout import choose_layout, training_bytes
+import pytest
+
+from dse.layout import batching_pays, choose_layout, training_bytes
 from dse.machine import free_cores
 
 
@@ -54,3 +56,20 @@ def test_busy_cores_are_not_counted_as_free() -> None:
         for proc in busy:
             proc.kill()
             proc.wait()
+
+
+def test_seeds_are_batched_only_when_a_pass_clearly_beats_them_one_by_one() -> None:
+    assert batching_pays(0.100, 0.260, 3)  # 0.87x the time per seed (digits, measured)
+    assert not batching_pays(0.100, 0.357, 3)  # 1.19x (CIFAR-10 at 32x32, measured)
+    assert not batching_pays(0.100, 0.290, 3)  # 0.97x: within timing noise, not worth it
+    with pytest.raises(ValueError, match="step times must be > 0 and copies >= 2"):
+        batching_pays(0.0, 0.1, 3)
+
+
+def test_step_times_of_stacked_seeds_are_measured_on_a_real_network() -> None:
+    from dse.presets import preset
+    from dse.train import TrainConfig, step_seconds
+
+    took = step_seconds(preset("cpu_proxy"), TrainConfig(batch_size=32), copies=(1, 3),
+                        threads=1, steps=2)
+    assert set(took) == {1, 3} and 0 < took[1] < took[3]  # three networks' work takes longer

@@ -26,7 +26,6 @@ from dse.sweep import SweepSpec, stable_hash
 from dse.typed import (
     from_mapping,
     require,
-    require_bool,
     require_choice,
     require_int,
     require_number,
@@ -58,7 +57,7 @@ class StudyConfig:
     heartbeat_s: int = 10  # a trial without a heartbeat for 3x this is failed and re-run
     report: bool = True  # write the report when the sweep finishes
     output_dir: str = "studies"  # outputs go to <output_dir>/<study name>/
-    seed_batching: bool = True  # grid sweeps: train a point's seeds together in one pass
+    seed_batching: bool | str = "auto"  # grid sweeps: a point's seeds in one pass; auto = if faster
 
     def __post_init__(self) -> None:
         """Validate counts, budgets and names."""
@@ -66,7 +65,10 @@ class StudyConfig:
                              ("heartbeat_s", 1)):
             require_int(f"study.{key}", getattr(self, key), minimum=minimum)
         require_int("study.workers", self.workers, minimum=1, optional=True)
-        require_bool("study.seed_batching", self.seed_batching)
+        require(self.seed_batching is True or self.seed_batching is False
+                or self.seed_batching == "auto",
+                f"study.seed_batching must be one of auto, true, false, got "
+                f"{self.seed_batching!r}")
         require_number("study.max_size_mb", self.max_size_mb, low=0, low_open=True, optional=True)
         require_int("study.max_macs", self.max_macs, minimum=1, optional=True)
         require_choice("study.pruner", self.pruner, PRUNER_NAMES)
@@ -202,7 +204,8 @@ class RunConfig:
         """Seeds of one point trained together: all of a grid point's, unless batching is off.
 
         Search sweeps sample one seed per point, and a pruner judges each trial's own curve
-        after every epoch, so both train one seed at a time.
+        after every epoch, so both train one seed at a time. With seed_batching=auto this is
+        the group a run measures; the run then sets true or false (dse.search).
         """
         if self.sweep.kind != "grid" or not self.study.seed_batching or \
                 self.study.pruner != "none":

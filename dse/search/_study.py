@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 
 from dse import interrupt
 from dse.config import RunConfig
-from dse.layout import Layout, choose_layout, training_bytes
+from dse.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.machine import free_cores, memory_bytes
 from dse.records import arch_record, counted_results
 from dse.search._objective import data_for
@@ -29,7 +29,7 @@ from dse.search._storage import optuna_storage
 from dse.search._worker import item_counts, run_worker, stale_trial_recorder
 from dse.store import Store, open_store, redact_url
 from dse.sweep import stable_hash
-from dse.train import resolve_device
+from dse.train import resolve_device, step_seconds
 
 __all__ = ["StudyReport", "open_study", "run_study"]
 
@@ -167,6 +167,26 @@ def run_layout(cfg: RunConfig, items_left: int) -> Layout:
     return layout
 
 
+def decide_batching(cfg: RunConfig, items_left: int) -> tuple[RunConfig, str]:
+    """Settle study.seed_batching=auto by timing training steps of the first point, a pass of
+    its seeds against one seed, on the threads the workers will have; return the config with
+    true or false, and what the run line says of it. A GPU batches without measuring."""
+    group = cfg.seed_group()
+    if cfg.study.seed_batching != "auto" or group == 1:
+        return cfg, f", {group} seeds per pass" if group > 1 else ""
+    if resolve_device(cfg.train.accelerator) == "gpu":
+        pays, how = True, "on a GPU"
+    else:
+        arch = cfg.arch_for(cfg.sweep.points()[0])
+        threads = run_layout(cfg, items_left).threads
+        took = step_seconds(arch, cfg.train, copies=(1, group), threads=threads)
+        pays = batching_pays(took[1], took[group], group)
+        how = (f"a step of {group} seeds measured {took[group] / (group * took[1]):.2f}x the "
+               "time per seed of one alone")
+    batching = replace(cfg, study=replace(cfg.study, seed_batching=pays))
+    return batching, f", {group} seeds per pass ({how})" if pays else f", seeds one by one ({how})"
+
+
 def _work(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, threads: int,
           progress: Progress) -> int:
     """Open (or create) the study and run one worker in this process."""
@@ -237,9 +257,8 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
         else:
             for size in cfg.input_sizes():  # unreadable or missing data fail here, before any trial
                 data_for(cfg.dataset, size).setup()
+            cfg, batching = decide_batching(cfg, total - done)
             layout = run_layout(cfg, total - done)
-            group = cfg.seed_group()
-            batching = f", {group} seeds per pass" if group > 1 else ""
             print(f"study '{cfg.study_name}' ({cfg.sweep.description or cfg.sweep.name}): "
                   f"{total - done} of {total} to run, {layout.describe()}{batching}, results "
                   f"in {shown}", flush=True)

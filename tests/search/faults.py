@@ -57,7 +57,7 @@ SEEDS = 2
 HEARTBEAT_S = 1  # grace = 3 x heartbeat
 ARGS = ("+sweep=squeeze_ratio", f"sweep.grid.sr=[{','.join(map(str, GRID_SR))}]",
         f"study.seeds={SEEDS}", f"study.heartbeat_s={HEARTBEAT_S}", "study.max_retries=50",
-        "study.workers=1")
+        "study.workers=1", "study.seed_batching=true")  # replayable: no timed decision
 ITEMS = frozenset((sr, seed) for sr in GRID_SR for seed in range(SEEDS))
 WORKERS = 3
 

@@ -122,10 +122,11 @@ def test_two_workers_on_sqlite_share_the_grid(tmp_path: Path) -> None:
 
 
 def test_a_points_seeds_train_in_one_pass_and_are_stored_once_each(tmp_path: Path) -> None:
-    out = dse_run(tmp_path, "+sweep=bypass", "study.seeds=3", "study.workers=1")
+    out = dse_run(tmp_path, "+sweep=bypass", "study.seeds=3", "study.workers=1",
+                  "study.seed_batching=true")
     assert out.returncode == 0, out.stderr
     assert "1 worker(s) x 1 thread(s) (study.workers as set; train.threads as set), 3 seeds " \
-        "per pass" in out.stdout
+        "per pass," in out.stdout
     results = load_results(f"sqlite:///{tmp_path}/studies.db", "bypass-digits")
     items = sorted((r.point["bypass"], r.seed) for r in results)
     assert items == [(b, s) for b in ("complex", "none", "simple") for s in range(3)]
@@ -142,9 +143,22 @@ def test_a_points_seeds_train_in_one_pass_and_are_stored_once_each(tmp_path: Pat
     assert len(singles) == 9 and {(r.seed_batch, r.threads) for r in singles} == {(1, 1)}
 
 
+def test_auto_seed_batching_times_both_ways_and_does_what_it_says(tmp_path: Path) -> None:
+    out = dse_run(tmp_path, "+sweep=bypass", "study.seeds=2", "study.workers=1")
+    assert out.returncode == 0, out.stderr
+    said = re.search(r"(2 seeds per pass|seeds one by one) \(a step of 2 seeds measured "
+                     r"(\d+\.\d+)x the time per seed of one alone\)", out.stdout)
+    assert said, out.stdout
+    batched = said.group(1) == "2 seeds per pass"
+    assert batched == (float(said.group(2)) < 0.95)
+    results = load_results(f"sqlite:///{tmp_path}/studies.db", "bypass-digits")
+    assert len(results) == 6 and {r.seed_batch for r in results} == {2 if batched else 1}
+
+
 def test_a_failing_pass_fails_every_seed_in_it_and_each_is_retried(tmp_path: Path) -> None:
     # Half-precision weights on CPU with float inputs: every pass raises in training.
-    out = dse_run(tmp_path, "study.seeds=2", "study.max_retries=1", "train.precision=16-true")
+    out = dse_run(tmp_path, "study.seeds=2", "study.max_retries=1", "train.precision=16-true",
+                  "study.seed_batching=true")
     assert out.returncode == 1, out.stdout + out.stderr
     assert "2 item(s) of study 'single-digits' failed for good" in out.stderr
     results = load_results(f"sqlite:///{tmp_path}/studies.db", "single-digits")

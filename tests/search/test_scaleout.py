@@ -12,7 +12,9 @@ from workers import interrupt, owned, start_worker, trials, wait_for_running_tri
 from dse.store import load_results
 
 pytestmark = pytest.mark.slow
-GRID = ("+sweep=squeeze_ratio", "sweep.grid.sr=[0.125,0.25,0.5,1.0]", "study.seeds=2")
+# Seed batching on, as these tests expect a worker to hold both seeds of a point at once.
+GRID = ("+sweep=squeeze_ratio", "sweep.grid.sr=[0.125,0.25,0.5,1.0]", "study.seeds=2",
+        "study.seed_batching=true")
 STUDY = "squeeze_ratio-digits"
 FINAL = ("complete", "reused")
 
