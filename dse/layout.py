@@ -17,9 +17,10 @@ results depend slightly on the thread count (floating-point sums in another orde
 result records its thread count.
 
 Seed batching (study.seed_batching=auto) is decided by measurement, not by rule: stacking K
-seeds as grouped convolutions ran a digits step (16x16, 1 channel) at 0.87x the time per seed
-of one alone but a CIFAR-10 step (32x32, 3 channels) at 1.19x, on the same core. So a run times
-a few training steps of the first point both ways and batches only when it pays (batching_pays).
+seeds as grouped convolutions ran a digits step (16x16, 1 channel) at 0.89-0.93x the time per
+seed of one alone but a CIFAR-10 step (32x32, 3 channels) at 1.34-1.55x, on the same core. So a
+run times a few training steps of the first point both ways and batches only when it pays
+(batching_pays).
 """
 
 from __future__ import annotations
