@@ -42,7 +42,8 @@ def test_table_output() -> None:
         ("arch.sr=1.5", "sr must be in (0, 1], got 1.5"),
         ("arch.pct3x3=2", "pct3x3 must be in [0, 1], got 2"),
         ("arch.bypass=weird", "bypass must be one of none, simple, complex"),
-        ("arch=nope", "Available options in 'arch': cpu_proxy squeezenet1_0 squeezenet1_1"),
+        ("arch=nope", "Available options in 'arch': cifar_proxy cpu_proxy squeezenet1_0"
+         " squeezenet1_1"),
         ("arch.nokey=1", "Could not override 'arch.nokey'"),
         ("arch.input_size=5", "input_size=5 is too small"),
     ],
