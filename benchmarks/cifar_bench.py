@@ -42,14 +42,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from train_bench import matmul_gflops, plain_fit  # noqa: E402
+from train_bench import gflops_ratio, plain_fit  # noqa: E402
 
 from dse.cli import compose, quiet_libraries, to_plain  # noqa: E402
 from dse.complexity import count  # noqa: E402
 from dse.config import RunConfig, run_config  # noqa: E402
 from dse.data import DataModule, build_data  # noqa: E402
 from dse.expand import expand  # noqa: E402
-from dse.train import fit, fit_seeds  # noqa: E402
+from dse.train import fit  # noqa: E402
 
 TOP1_GOAL, SWEEP_GOAL_MIN, OVERHEAD_GOAL, MFU_GOAL = 0.70, 60.0, 1.10, 0.30
 PRESETS = ["arch=cifar_proxy", "train=cifar_proxy", "dataset=cifar10_folder"]
@@ -131,17 +131,12 @@ def overhead(cfg: RunConfig, data: DataModule, epochs: int) -> dict[str, Any]:
 
 def throughput(cfg: RunConfig, data: DataModule, epochs: int) -> dict[str, Any]:
     """Section 4: achieved training GFLOP/s over matmul GFLOP/s, both on one thread."""
-    train = replace(cfg.train, epochs=epochs, threads=1)
-    flop_per_image = 6 * count(expand(cfg.arch)).macs  # forward 2 x MACs, backward twice that
+    train = replace(cfg.train, epochs=epochs)
     out = {}
     for label, seeds in (("1 seed", [0]), ("3 seeds in one pass", [0, 1, 2])):
-        result = fit_seeds(cfg.arch, data, train, seeds=seeds)[0]
-        peak = matmul_gflops(threads=1)
-        achieved = flop_per_image * result.images_per_s / 1e9
-        out[label] = {"gflops": achieved, "matmul_gflops": peak, "ratio": achieved / peak,
-                      "images_per_s": result.images_per_s}
-        print(f"  {label}: {achieved:.1f} / {peak:.1f} GFLOP/s = {achieved / peak:.3f}",
-              flush=True)
+        out[label] = m = gflops_ratio(cfg.arch, data, train, threads=1, seeds=seeds)
+        print(f"  {label}: {m['gflops']:.1f} / {m['matmul_gflops']:.1f} GFLOP/s = "
+              f"{m['ratio']:.3f}", flush=True)
     return out
 
 

@@ -37,12 +37,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from train_bench import load_train_config, matmul_gflops  # noqa: E402
+from train_bench import gflops_ratio, load_train_config  # noqa: E402
 
 from dse.cli import quiet_libraries  # noqa: E402
-from dse.complexity import count  # noqa: E402
 from dse.data import build_data  # noqa: E402
-from dse.expand import expand  # noqa: E402
 from dse.presets import preset  # noqa: E402
 from dse.store import load_results  # noqa: E402
 from dse.train import fit_seeds  # noqa: E402
@@ -98,20 +96,14 @@ def bench_mfu(epochs: int) -> dict[str, Any]:
     cfg = load_train_config(ROOT / "conf" / "train" / "cpu_proxy.yaml",
                             {"progress": False, "epochs": epochs})
     arch = preset("cpu_proxy")
-    flop_per_image = 6 * count(expand(arch)).macs  # forward 2 x MACs, backward twice that
     data = build_data({"name": "digits"}, input_size=arch.input_size)
     out = {}
     for label, threads, seeds in (("old: 1 seed, 2 threads", 2, [0]),
                                   ("new: 3 seeds in one pass, 1 thread", 1, [0, 1, 2])):
-        run_cfg = replace(cfg, threads=threads)
-        fit_seeds(arch, data, run_cfg, seeds=seeds)  # warm: oneDNN primitives, caches
-        result = fit_seeds(arch, data, run_cfg, seeds=seeds)[0]
-        achieved = flop_per_image * result.images_per_s / 1e9
-        peak = matmul_gflops(threads=threads)
-        out[label] = {"gflops": achieved, "matmul_gflops": peak, "ratio": achieved / peak,
-                      "trial_s": result.wall_time_s}
-        print(f"  {label}: {achieved:.1f} / {peak:.1f} GFLOP/s = {achieved / peak:.3f} "
-              f"({result.wall_time_s:.1f} s per seed)", flush=True)
+        fit_seeds(arch, data, replace(cfg, threads=threads), seeds=seeds)  # warm: oneDNN, caches
+        out[label] = m = gflops_ratio(arch, data, cfg, threads=threads, seeds=seeds)
+        print(f"  {label}: {m['gflops']:.1f} / {m['matmul_gflops']:.1f} GFLOP/s = "
+              f"{m['ratio']:.3f} ({m['trial_s']:.1f} s per seed)", flush=True)
     torch.set_num_threads(1)
     return out
 

@@ -39,7 +39,7 @@ from dse.expand import expand
 from dse.model import build_model
 from dse.presets import preset
 from dse.spec import ArchSpec
-from dse.train import TrainConfig, evaluate, fit, lr_factor, train_config
+from dse.train import TrainConfig, evaluate, fit, fit_seeds, lr_factor, train_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_YAML = ROOT / "conf" / "train" / "cpu_proxy.yaml"
@@ -159,6 +159,17 @@ def matmul_gflops(n: int = 1024, *, repeats: int = 7, threads: int | None = None
         torch.matmul(a, b)
         times.append(time.perf_counter() - t0)
     return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def gflops_ratio(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, threads: int,
+                 seeds: Sequence[int]) -> dict[str, float]:
+    """Achieved training GFLOP/s (6 x MACs per image x training images/s) of one fit_seeds
+    pass on `threads` threads, over fp32 matmul GFLOP/s sampled right after on the same."""
+    result = fit_seeds(arch, data, replace(cfg, threads=threads), seeds=seeds)[0]
+    achieved = 6 * count(expand(arch)).macs * result.images_per_s / 1e9
+    peak = matmul_gflops(threads=threads)
+    return {"gflops": achieved, "matmul_gflops": peak, "ratio": achieved / peak,
+            "images_per_s": result.images_per_s, "trial_s": result.wall_time_s}
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:

@@ -33,15 +33,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "stem": "small", "stem_channels": 24, "pool_after": ["conv1", "fire4", "fire8"],
         "dropout": 0.5, "batch_norm": True, "final_relu": False,
     },
-    # cpu_proxy's widths with SqueezeNet 1.1's pools, for 32x32 CIFAR-10 on a CPU: fire2-3 run
-    # at 16x16, fire4-5 at 8x8, fire6-9 at 4x4 (README, "Results on CIFAR-10").
-    "cifar_proxy": {
-        "base_e": 32, "incr_e": 32, "freq": 2, "sr": 0.125, "pct3x3": 0.5,
-        "bypass": "none", "num_classes": 10, "in_channels": 3, "input_size": 32,
-        "stem": "small", "stem_channels": 24, "pool_after": ["conv1", "fire3", "fire5"],
-        "dropout": 0.5, "batch_norm": True, "final_relu": False,
-    },
 }
+# cpu_proxy's widths with SqueezeNet 1.1's pools, for 32x32 CIFAR-10 on a CPU: fire2-3 run at
+# 16x16, fire4-5 at 8x8, fire6-9 at 4x4 (README, "Results on CIFAR-10").
+PRESETS["cifar_proxy"] = {**PRESETS["cpu_proxy"], "in_channels": 3, "input_size": 32,
+                          "pool_after": ["conv1", "fire3", "fire5"]}
 
 
 def preset(name: str, **overrides: Any) -> ArchSpec:

@@ -6,6 +6,7 @@ import functools
 import math
 import os
 import signal
+import statistics
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -369,4 +370,4 @@ def step_seconds(arch: ArchSpec, cfg: TrainConfig, *, copies: Sequence[int], thr
             optimizer.step()
             if step >= warmup:
                 times[k].append(time.perf_counter() - start)
-    return {k: sorted(t)[len(t) // 2] for k, t in times.items()}
+    return {k: statistics.median(t) for k, t in times.items()}
