@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dse.cli import compose, one_line_errors, to_plain
+from dse.config import ArtifactsConfig
 from dse.figures import (
     compact,
     select_figures,
@@ -104,6 +105,7 @@ def publish_to_dashboard(storage_url: str, study: str, *,
         if not results:
             raise ValueError(unknown_study(study, store.studies(), storage_url))
         archs = store.archs(r.fingerprint for r in results)
+        latencies = store.latencies(archs)
     try:
         target = optuna.load_study(study_name=study, storage=storage or
                                    _optuna_storage(storage_url))
@@ -113,7 +115,7 @@ def publish_to_dashboard(storage_url: str, study: str, *,
     ids: list[str] = []
     captions: list[tuple[str, str]] = []
     for spec in select_figures(results):
-        info = spec.info(results, archs)
+        info = spec.data(results, archs, latencies)
         ids.append(save_plotly_graph_object(target, compact(spec.draw(info)),
                                             graph_object_id=GRAPH_ID_PREFIX + spec.name))
         captions.append((info.title, info.caption()))
@@ -138,13 +140,16 @@ class _QuietHandler(WSGIRequestHandler):
         """Drop the access log line."""
 
 
-def serve(storage_url: str, *, host: str = "127.0.0.1", port: int = 8080) -> None:
+def serve(storage_url: str, *, host: str = "127.0.0.1", port: int = 8080,
+          artifacts: str | None = None) -> None:
     """Serve optuna-dashboard on the database until interrupted; print its URL first.
 
     Args:
         storage_url: the store's database URL.
         host: interface to bind.
         port: port to bind (0: any free port; the URL printed says which).
+        artifacts: the artifact store's location (artifacts.store), whose trials' weights
+            the dashboard lists and serves; None: no artifacts.
 
     Raises:
         ValueError: the address cannot be bound.
@@ -153,7 +158,10 @@ def serve(storage_url: str, *, host: str = "127.0.0.1", port: int = 8080) -> Non
 
     from optuna_dashboard import wsgi
 
-    app = wsgi(_optuna_storage(storage_url))
+    from dse.search._artifacts import open_artifact_store
+
+    store = open_artifact_store(artifacts, create=True) if artifacts else None
+    app = wsgi(_optuna_storage(storage_url), artifact_store=store)
     try:
         server = make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
     except OSError as exc:
@@ -162,8 +170,9 @@ def serve(storage_url: str, *, host: str = "127.0.0.1", port: int = 8080) -> Non
     shown = f"[{host}]" if ":" in host else host
     print(f"optuna-dashboard: http://{shown}:{server.server_port}/dashboard  "
           f"(storage {redact_url(storage_url)}; Ctrl-C to stop)", flush=True)
-    print(f"the same without dse: optuna-dashboard '{redact_url(optuna_storage_url(storage_url))}'",
-          flush=True)
+    folder = f" --artifact-dir {artifacts}" if artifacts and "://" not in artifacts else ""
+    print(f"the same without dse: optuna-dashboard '{redact_url(optuna_storage_url(storage_url))}'"
+          f"{folder}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -202,7 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         storage_url = str(values["storage"]["url"])
         if options.publish:
             _publish_all(storage_url, values["study"]["name"])
-        serve(storage_url, host=options.host, port=options.port)
+        keep = from_mapping(ArtifactsConfig, dict(values.get("artifacts") or {}),
+                            node="artifacts")
+        serve(storage_url, host=options.host, port=options.port,
+              artifacts=keep.location(str(values["study"]["output_dir"])))
         return 0
 
     return one_line_errors(run)

@@ -18,7 +18,8 @@ from dse.spec import ArchSpec
 from dse.status import Status
 from dse.sweep import point_key
 
-__all__ = ["ArchRecord", "ResultRecord", "Status", "arch_record", "counted_results", "result_item"]
+__all__ = ["ArchRecord", "LatencyRecord", "ResultRecord", "Status", "arch_record",
+           "counted_results", "result_item"]
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
@@ -82,6 +83,10 @@ class ResultRecord:
     git_commit: str | None = None
     config_hash: str | None = None  # hash of the whole resolved config
     versions: dict[str, str] = field(default_factory=dict)  # library -> version
+    # the trained weights, an Optuna artifact (a reused result points to the one it reuses)
+    weights_artifact: str | None = None  # the artifact id
+    weights_store: str | None = None  # the artifact store: a folder path or a URL
+    weights_bytes: int | None = None  # the artifact's size
     created_at: datetime | None = None  # set by the store when saved without one (UTC)
     id: int | None = None  # the store's row id; None until saved
 
@@ -91,6 +96,21 @@ class ResultRecord:
             if self.status not in set(Status):
                 raise ValueError(f"status must be one of {', '.join(Status)}, got {self.status!r}")
             object.__setattr__(self, "status", Status(self.status))
+
+
+@dataclass(frozen=True)
+class LatencyRecord:
+    """Inference latency of one network on one device, runtime, thread count and batch."""
+
+    fingerprint: str
+    device: str  # e.g. cpu, or the GPU's name
+    runtime: str  # torch or onnxruntime
+    threads: int
+    batch: int
+    median_ms: float  # per forward pass of the whole batch
+    q1_ms: float  # quartiles of the timed runs: the spread
+    q3_ms: float
+    repeats: int  # timed runs after the warm-up
 
 
 def arch_record(arch: ArchSpec) -> ArchRecord:

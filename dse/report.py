@@ -130,10 +130,11 @@ def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 10
         if not results:
             raise ValueError(unknown_study(study, store.studies(), storage_url))
         archs = store.archs(r.fingerprint for r in results)
+        latencies = store.latencies(archs)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     specs = select_figures(results)
-    infos = {spec.name: spec.info(results, archs) for spec in specs}
+    infos = {spec.name: spec.data(results, archs, latencies) for spec in specs}
     figs = {spec.name: spec.draw(infos[spec.name]) for spec in specs}
     for name, info in infos.items():
         write_csv(out_dir / f"{name}.csv", info.rows())

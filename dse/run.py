@@ -45,6 +45,19 @@ def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
     print(summary_text(study_summary(report.study, results, archs), title=title), flush=True)
     print(verdicts_text(verdicts(results, archs)), flush=True)
     print(f"results: study '{report.study}' in {report.storage}", flush=True)
+    _print_weights(report.study, results)
+
+
+def _print_weights(study: str, results: list[Any]) -> None:
+    """How many weights files the study's own trials keep, their size, and where."""
+    from dse.complexity import MB
+
+    kept = [r for r in results if r.weights_artifact and r.reused_from is None]
+    if kept:
+        where = ", ".join(sorted({r.weights_store for r in kept}))
+        size = sum(r.weights_bytes or 0 for r in kept) / MB
+        print(f"weights: {len(kept)} artifact(s), {size:.2f} MB in {where} (get one "
+              f"out: python -m dse.export study.name={study} export.trial=N)", flush=True)
 
 
 def _run(values: dict[str, Any]) -> int:

@@ -17,7 +17,8 @@ __all__ = ["SWEEP_KINDS", "Param", "SweepSpec", "point_key", "point_label", "sta
 SWEEP_KINDS = ("grid", "search")
 # Arch keys a sweep may vary: the five metaparameters and the bypass choice.
 SWEEPABLE = tuple(f.name for f in fields(MetaParams)) + ("bypass",)
-OBJECTIVES = {"accuracy": "maximize", "size_mb": "minimize", "macs": "minimize"}
+OBJECTIVES = {"accuracy": "maximize", "size_mb": "minimize", "macs": "minimize",
+              "latency_ms": "minimize"}
 
 
 def stable_hash(value: Any) -> str:
@@ -82,7 +83,7 @@ class SweepSpec:
     grid: dict[str, list[Any]] = field(default_factory=dict)  # key -> values (cartesian product)
     fixed: dict[str, Any] = field(default_factory=dict)  # arch keys set for the whole sweep
     space: dict[str, Param] = field(default_factory=dict)  # search only
-    objectives: tuple[str, ...] = ("accuracy",)  # search only: accuracy, size_mb, macs
+    objectives: tuple[str, ...] = ("accuracy",)  # search only: accuracy, size_mb, macs, latency_ms
     n_trials: int = 20  # search only: trials in all (all workers together)
     description: str = ""
 

@@ -17,7 +17,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   torch_pin="$(grep -oE '"torch==[0-9.]+"' pyproject.toml | tr -d '"')"
   .venv/bin/python -m pip install -q --disable-pip-version-check "$torch_pin"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev,export]"
   echo "$want" > "$stamp"
 fi
 if ! command -v chromium >/dev/null 2>&1; then

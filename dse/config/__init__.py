@@ -19,8 +19,11 @@ from dse.config._datasets import (
     folder_layout,
 )
 from dse.config._run import (
+    LATENCY_RUNTIMES,
     PRUNER_NAMES,
     SAMPLER_OPTIONS,
+    ArtifactsConfig,
+    LatencyConfig,
     RunConfig,
     RunTarget,
     SamplerConfig,
@@ -34,7 +37,8 @@ from dse.config._train import ACCELERATORS, NON_RESULT_TRAIN_KEYS, TrainConfig, 
 from dse.status import Status
 
 __all__ = [
-    "ACCELERATORS", "DATASETS", "FOLDER_LAYOUT", "NON_RESULT_TRAIN_KEYS", "PRUNER_NAMES",
+    "ACCELERATORS", "DATASETS", "FOLDER_LAYOUT", "LATENCY_RUNTIMES", "NON_RESULT_TRAIN_KEYS",
+    "PRUNER_NAMES", "ArtifactsConfig", "LatencyConfig",
     "SAMPLER_OPTIONS", "Cifar10Config", "DatasetConfig", "DigitsConfig", "FolderLayout",
     "ImageFolderConfig", "RunConfig", "RunTarget", "SamplerConfig", "Status", "StorageConfig",
     "StudyConfig", "TrainConfig", "dataset_config", "folder_layout", "run_config", "run_target",

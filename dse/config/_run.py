@@ -26,12 +26,14 @@ from dse.sweep import SweepSpec, stable_hash
 from dse.typed import (
     from_mapping,
     require,
+    require_bool,
     require_choice,
     require_int,
     require_number,
 )
 
-__all__ = ["PRUNER_NAMES", "SAMPLER_OPTIONS", "RunConfig", "RunTarget", "SamplerConfig",
+__all__ = ["LATENCY_RUNTIMES", "PRUNER_NAMES", "SAMPLER_OPTIONS", "ArtifactsConfig", "LatencyConfig",
+           "RunConfig", "RunTarget", "SamplerConfig",
            "StorageConfig", "StudyConfig", "run_config", "run_target", "study_name"]
 
 PRUNER_NAMES = ("none", "median", "hyperband")  # dse.search._samplers.PRUNERS has one each
@@ -136,6 +138,60 @@ class StorageConfig:
                 f"postgresql://user@host/db, got {self.url!r}")
 
 
+ARTIFACT_SCHEMES = ("file", "s3", "gs")  # artifacts.store URLs; a plain path is a folder
+LATENCY_RUNTIMES = ("torch", "onnxruntime")
+
+
+@dataclass(frozen=True)
+class ArtifactsConfig:
+    """Keys of the `artifacts` node: where trained weights are kept (Optuna artifacts)."""
+
+    keep: bool = True  # upload each trained trial's weights and network as an artifact
+    # null = the file store <study.output_dir>/artifacts shared by every study of that folder;
+    # a folder path; s3://bucket or gs://bucket (Optuna's Boto3 and GCS stores)
+    store: str | None = None
+
+    def __post_init__(self) -> None:
+        """Validate the flag and the store's form (it is opened by dse.search)."""
+        require_bool("artifacts.keep", self.keep)
+        store = self.store
+        require(store is None or (isinstance(store, str) and bool(store.strip()) and (
+            "://" not in store or store.split("://")[0] in ARTIFACT_SCHEMES)),
+                f"artifacts.store must be null, a folder, or a URL with a scheme of "
+                f"{', '.join(ARTIFACT_SCHEMES)}, got {self.store!r}")
+
+    def location(self, output_dir: str) -> str:
+        """The store's location: its URL, or an absolute folder path."""
+        if self.store is not None and "://" in self.store and not self.store.startswith("file://"):
+            return self.store
+        folder = (self.store or "").removeprefix("file://") or str(Path(output_dir) / "artifacts")
+        return str(Path(folder).resolve())
+
+
+@dataclass(frozen=True)
+class LatencyConfig:
+    """Keys of the `latency` node: inference latency of each trained architecture."""
+
+    measure: bool = False  # measure after training (always on when an objective is latency_ms)
+    runtimes: tuple[str, ...] = ("torch",)  # torch, onnxruntime (CPU; exports to ONNX first)
+    batch: int = 32  # measured at batch 1 and at this batch
+    repeats: int = 30  # timed runs after the warm-up; the median and quartiles are stored
+    warmup: int = 5
+
+    def __post_init__(self) -> None:
+        """Validate the flag, runtimes and counts."""
+        require_bool("latency.measure", self.measure)
+        runtimes = tuple(self.runtimes) if isinstance(self.runtimes, (list, tuple)) else ()
+        require(bool(runtimes) and all(r in LATENCY_RUNTIMES for r in runtimes)
+                and len(set(runtimes)) == len(runtimes),
+                f"latency.runtimes must list distinct runtimes of {', '.join(LATENCY_RUNTIMES)}, "
+                f"got {self.runtimes!r}")
+        object.__setattr__(self, "runtimes", runtimes)
+        require_int("latency.batch", self.batch, minimum=1)
+        require_int("latency.repeats", self.repeats, minimum=3)
+        require_int("latency.warmup", self.warmup, minimum=0)
+
+
 def study_name(study: StudyConfig, sweep_name: str, dataset_name: str) -> str:
     """The study's name: study.name, or <sweep.name>-<dataset.name>."""
     return study.name or f"{sweep_name}-{dataset_name}"
@@ -152,6 +208,8 @@ class RunConfig:
     storage: StorageConfig
     study: StudyConfig
     sweep: SweepSpec
+    artifacts: ArtifactsConfig = ArtifactsConfig()
+    latency: LatencyConfig = LatencyConfig()
 
     @property
     def storage_url(self) -> str:
@@ -191,6 +249,16 @@ class RunConfig:
     def output_dir(self) -> Path:
         """Folder of this study's outputs (report, figures, CSV)."""
         return Path(self.study.output_dir) / self.study_name
+
+    @property
+    def artifact_location(self) -> str | None:
+        """Where trained weights go (a URL or an absolute folder), or None when not kept."""
+        return self.artifacts.location(self.study.output_dir) if self.artifacts.keep else None
+
+    @property
+    def measures_latency(self) -> bool:
+        """Whether workers measure each trained architecture's latency."""
+        return self.latency.measure or "latency_ms" in self.sweep.objectives
 
     def arch_for(self, point: dict[str, Any]) -> ArchSpec:
         """The network of one point of the sweep."""
@@ -283,6 +351,9 @@ def run_config(values: dict[str, Any]) -> RunConfig:
         storage=from_mapping(StorageConfig, dict(values["storage"]), node="storage"),
         study=from_mapping(StudyConfig, dict(values["study"]), node="study"),
         sweep=sweep,
+        artifacts=from_mapping(ArtifactsConfig, dict(values.get("artifacts") or {}),
+                               node="artifacts"),
+        latency=from_mapping(LatencyConfig, dict(values.get("latency") or {}), node="latency"),
     )
     if sweep.kind == "grid":
         archs = [arch_record(cfg.arch_for(p)) for p in sweep.points()]

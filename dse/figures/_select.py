@@ -12,7 +12,7 @@ from dse.figures._pareto import pareto_info, plot_pareto
 from dse.figures._stats import swept_keys, varying_keys
 from dse.figures._sweep import plot_sweep
 from dse.figures._table3 import plot_table3, table3_html, table3_info
-from dse.records import ArchRecord, ResultRecord
+from dse.records import ArchRecord, LatencyRecord, ResultRecord
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -45,6 +45,14 @@ class FigureSpec:
     info: Callable[[Sequence[ResultRecord], Archs], Any]  # the data step
     draw: Callable[[Any], go.Figure]  # the drawing step (PNG, SVG, the dashboard)
     table: Callable[[Any], str] | None = None  # its HTML table, shown in pages instead of `draw`
+    uses_latency: bool = False  # its data step also takes the stored latencies
+
+    def data(self, results: Sequence[ResultRecord], archs: Archs,
+             latencies: Iterable[LatencyRecord] = ()) -> Any:
+        """Run the data step (with the latencies when it uses them)."""
+        if self.uses_latency:
+            return self.info(results, archs, latencies)  # type: ignore[call-arg]
+        return self.info(results, archs)
 
     def html(self, info: Any, fig: go.Figure) -> str:
         """The figure in an HTML page: its table when it has one, else the Plotly div.
@@ -65,7 +73,7 @@ FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in (
     FigureSpec("fig3a", FIG3A.key, FIG3A.info, plot_sweep),
     FigureSpec("fig3b", FIG3B.key, FIG3B.info, plot_sweep),
     FigureSpec("table3", "bypass", table3_info, plot_table3, table=table3_html),
-    FigureSpec("accuracy_vs_size", None, pareto_info, plot_pareto),
+    FigureSpec("accuracy_vs_size", None, pareto_info, plot_pareto, uses_latency=True),
 )}
 
 

@@ -9,11 +9,12 @@ from importlib import import_module
 from typing import Any
 
 __all__ = ["PRUNERS", "SAMPLERS", "StudyReport", "make_pruner", "make_sampler", "open_study",
-           "run_study"]
+           "read_artifact", "run_study", "study_definition"]
 
 _WHERE = {"PRUNERS": "_samplers", "SAMPLERS": "_samplers", "make_pruner": "_samplers",
           "make_sampler": "_samplers", "StudyReport": "_study", "open_study": "_study",
-          "run_study": "_study"}
+          "run_study": "_study", "read_artifact": "_artifacts",
+          "study_definition": "_storage"}
 
 
 def __getattr__(name: str) -> Any:

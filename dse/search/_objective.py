@@ -6,7 +6,7 @@ trial stores. Knows Optuna only for the pruning callback; never touches trial st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,14 +16,19 @@ import pytorch_lightning as pl
 from dse.config import DatasetConfig, RunConfig, Status
 from dse.data import DataModule, build_data
 from dse.records import ArchRecord, ResultRecord, arch_record
+from dse.search._latency import objective_latency
 from dse.search._provenance import provenance
 from dse.store import Store
 from dse.sweep import stable_hash
 from dse.train import TrainResult, fit_seeds
+from dse.weights import encode_weights
 
-__all__ = ["Outcome", "PruningCallback", "data_for", "record_failure", "settle", "train_seeds"]
+__all__ = ["KeepWeights", "Outcome", "PruningCallback", "data_for", "record_failure", "settle", "train_seeds"]
 
 _DATA: dict[tuple[DatasetConfig, int], DataModule] = {}  # this process's data, read once
+# Uploads a trial's weights file as an artifact: (trial number, bytes) -> artifact id.
+KeepWeights = Callable[[int, bytes], str]
+_WEIGHTS_FIELDS = ("weights_artifact", "weights_store", "weights_bytes")
 
 
 def data_for(dataset: DatasetConfig, input_size: int) -> DataModule:
@@ -40,14 +45,15 @@ class Outcome:
 
     record: ResultRecord
     arch: ArchRecord
+    latency_ms: float | None = None  # this worker's batch-1 latency, when the run measures it
 
     def objective_values(self, objectives: Sequence[str]) -> list[float] | None:
         """Values for Optuna (accuracy is validation top-1), or None when nothing was measured."""
         if not self.record.status.measured or self.record.val_top1 is None:
             return None
         table = {"accuracy": self.record.val_top1, "size_mb": self.arch.size_mb,
-                 "macs": float(self.arch.macs)}
-        return [table[o] for o in objectives]
+                 "macs": float(self.arch.macs), "latency_ms": self.latency_ms}
+        return [table[o] for o in objectives]  # type: ignore[misc]  # latency: measured when asked
 
 
 class PruningCallback(pl.Callback):
@@ -105,12 +111,12 @@ def _trained(result: TrainResult) -> dict[str, Any]:
     }
 
 
-def settle(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any], seed: int
-           ) -> Outcome | None:
+def settle(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any], seed: int,
+           threads: int | None = None) -> Outcome | None:
     """Store the result of a (point, seed) that needs no training, or return None.
 
     Over budget: rejected. The same network, seed, data and training stored by any study:
-    reused (its metrics copied, with where they came from).
+    reused (its metrics and its weights artifact copied, with where they came from).
     """
     arch = arch_record(cfg.arch_for(point))
     store.save_arch(arch)
@@ -126,24 +132,38 @@ def settle(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, 
         return None
     metrics = {k: getattr(earlier, k) for k in (
         "val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "epochs",
-        "wall_time_s", "images_per_s", "device", "threads", "seed_batch")}
+        "wall_time_s", "images_per_s", "device", "threads", "seed_batch", *_WEIGHTS_FIELDS)}
     status = Status.DIVERGED if earlier.status is Status.DIVERGED else Status.REUSED
     record = _record(cfg, status=status, reused_from=earlier.trial_number,
                      reused_from_study=earlier.study,
                      reason=f"same network as {earlier.study} trial {earlier.trial_number}",
                      **metrics, **common)
     store.save_result(record)
-    return Outcome(record, arch)
+    return Outcome(record, arch, objective_latency(cfg, store, arch, threads=threads))
+
+
+def _kept(cfg: RunConfig, keep: KeepWeights | None, number: int, result: TrainResult,
+          arch: ArchRecord) -> dict[str, Any]:
+    """Upload a measured result's weights; the ResultRecord fields that point to them."""
+    if keep is None or result.weights is None or not result.status.measured:
+        return {}
+    data = encode_weights(result.weights, arch, study=cfg.study_name, trial=number,
+                          seed=result.seed, dataset=cfg.dataset_key,
+                          val_top1=result.val_top1, test_top1=result.test_top1)
+    return {"weights_artifact": keep(number, data), "weights_store": cfg.artifact_location,
+            "weights_bytes": len(data)}
 
 
 def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
                 point: dict[str, Any], seeds: Sequence[int], threads: int | None,
-                callbacks: Sequence[pl.Callback] = ()) -> list[Outcome]:
+                callbacks: Sequence[pl.Callback] = (), keep: KeepWeights | None = None
+                ) -> list[Outcome]:
     """Train one point's seeds together (dse.train.fit_seeds) and store each seed's result.
 
-    Exceptions from training propagate with nothing stored (the worker records them);
-    optuna.TrialPruned (one seed, with a pruning callback) propagates after the pruned
-    result is stored.
+    `keep` uploads each measured seed's weights before its result is saved (the result
+    names the artifact). Exceptions from training propagate with nothing stored (the worker
+    records them); optuna.TrialPruned (one seed, with a pruning callback) propagates after
+    the pruned result is stored.
     """
     spec = cfg.arch_for(point)
     arch = arch_record(spec)
@@ -162,8 +182,10 @@ def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
             f"a callback stopped training after {result.epochs} epoch(s)"
             if result.status is Status.STOPPED else None)
         record = _record(cfg, status=result.status, reason=reason, trial_number=number,
-                         point=point, seed=result.seed, arch=arch, **_trained(result))
+                         point=point, seed=result.seed, arch=arch, **_trained(result),
+                         **_kept(cfg, keep, number, result, arch))
         store.save_result(record)
         outcomes.append(Outcome(record, arch))
-    return outcomes
+    latency = objective_latency(cfg, store, arch, threads=threads)
+    return [replace(outcome, latency_ms=latency) for outcome in outcomes]
 

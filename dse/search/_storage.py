@@ -9,7 +9,7 @@ import optuna
 
 from dse.store import driver_url
 
-__all__ = ["SQLITE_TIMEOUT_S", "optuna_storage"]
+__all__ = ["SQLITE_TIMEOUT_S", "optuna_storage", "study_definition"]
 
 SQLITE_TIMEOUT_S = 60  # seconds a SQLite connection waits for a lock
 
@@ -31,3 +31,16 @@ def optuna_storage(storage_url: str, *, heartbeat_s: int | None = None,
     return optuna.storages.RDBStorage(
         url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s,
         grace_period=3 * heartbeat_s, heartbeat_stale_trial_callback=on_stale)
+
+
+def study_definition(storage_url: str, study: str) -> dict[str, Any]:
+    """What dse.run stored as the study's definition (sweep, network, data, training, seeds).
+
+    Raises:
+        ValueError: Optuna has no study of that name there.
+    """
+    try:
+        loaded = optuna.load_study(study_name=study, storage=optuna_storage(storage_url))
+    except KeyError:
+        raise ValueError(f"no Optuna study {study!r} in the database (dse.run makes it)") from None
+    return dict(loaded.user_attrs.get("dse_definition") or {})

@@ -22,6 +22,7 @@ from dse.config import RunConfig
 from dse.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.machine import free_cores, memory_bytes
 from dse.records import arch_record, counted_results
+from dse.search._artifacts import open_artifact_store
 from dse.search._objective import data_for
 from dse.search._progress import Progress
 from dse.search._samplers import make_pruner, make_sampler
@@ -241,6 +242,8 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
             they hit are stored as interrupted.
     """
     resolve_device(cfg.train.accelerator)  # a missing GPU fails here, before the store is opened
+    if cfg.artifact_location is not None:  # so does an artifact folder that cannot be written
+        open_artifact_store(cfg.artifact_location, create=True)
     with open_store(cfg.storage_url) as store:
         storage = study_storage(cfg, store)
         open_study(cfg, storage, store, create=False)  # refuses a mismatched study first

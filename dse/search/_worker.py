@@ -45,7 +45,15 @@ from dse import interrupt
 from dse.config import RunConfig, Status
 from dse.data import DataError
 from dse.records import ResultRecord
-from dse.search._objective import Outcome, PruningCallback, record_failure, settle, train_seeds
+from dse.search._artifacts import open_artifact_store, upload_weights
+from dse.search._objective import (
+    KeepWeights,
+    Outcome,
+    PruningCallback,
+    record_failure,
+    settle,
+    train_seeds,
+)
 from dse.search._progress import Progress
 from dse.search._samplers import make_sampler, trial_seed
 from dse.store import Store
@@ -313,11 +321,24 @@ def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConf
              "wall_time_s": rec.wall_time_s, **{f"arch_{k}": v for k, v in arch.arch.items()
                                                  if k in ("base_e", "incr_e", "freq", "sr",
                                                           "pct3x3", "bypass")}}
+    if rec.weights_artifact:
+        attrs["weights_artifact"] = rec.weights_artifact
+    if outcome.latency_ms is not None:
+        attrs["latency_ms"] = outcome.latency_ms
     values = outcome.objective_values(cfg.sweep.objectives if cfg.sweep.kind == "search"
                                       else ("accuracy",))
     _finish(study, storage, trial, attrs=attrs, values=values,
             state=TrialState.PRUNED if values is None else None)
     progress.trial(rec, arch)
+
+
+def _keeper(cfg: RunConfig, trials: list[optuna.Trial]) -> KeepWeights | None:
+    """Uploads a trial's weights as an artifact of that trial, when the run keeps weights."""
+    if cfg.artifact_location is None:
+        return None
+    artifacts = open_artifact_store(cfg.artifact_location, create=True)
+    by_number = {t.number: t for t in trials}
+    return lambda number, data: upload_weights(by_number[number], artifacts, data)
 
 
 def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
@@ -338,14 +359,15 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
         point = [_suggest(cfg, t) for t in trials][0]
         for trial in trials:
             outcome = settle(cfg, store, trial_number=trial.number, point=point,
-                             seed=seeds[trial.number])
+                             seed=seeds[trial.number], threads=threads)
             if outcome is not None:
                 _tell(study, storage, cfg, trial, outcome, progress)
                 todo.remove(trial)
         if todo:
             outcomes = train_seeds(cfg, store, trial_numbers=[t.number for t in todo],
                                    point=point, seeds=[seeds[t.number] for t in todo],
-                                   threads=threads, callbacks=callbacks)
+                                   threads=threads, callbacks=callbacks,
+                                   keep=_keeper(cfg, todo))
             for trial, outcome in zip(list(todo), outcomes, strict=True):
                 _tell(study, storage, cfg, trial, outcome, progress)
                 todo.remove(trial)

@@ -15,15 +15,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from dse.records import ArchRecord, ResultRecord, Status
+from dse.records import ArchRecord, LatencyRecord, ResultRecord, Status
 from dse.store._engine import connect
 from dse.store._lock import named_lock
-from dse.store._tables import ArchRow, ResultRow
+from dse.store._tables import ArchRow, LatencyRow, ResultRow
 from dse.store._urls import redact_url
 
 __all__ = ["Store", "open_store", "unknown_study"]
 
 _ARCH_FIELDS = tuple(f.name for f in fields(ArchRecord))
+_LATENCY_FIELDS = tuple(f.name for f in fields(LatencyRecord))
 _RESULT_FIELDS = tuple(f.name for f in fields(ResultRecord) if f.name != "id")
 _METRICS = ("val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "wall_time_s",
             "images_per_s")
@@ -187,6 +188,34 @@ class Store:
                 chunk = wanted[start : start + _IN_CHUNK]
                 query = select(ArchRow).where(ArchRow.fingerprint.in_(chunk))
                 found.update((row.fingerprint, _arch_record(row)) for row in session.scalars(query))
+        return found
+
+    def save_latency(self, rec: LatencyRecord) -> None:
+        """Store a latency unless its (network, device, runtime, threads, batch) is stored.
+
+        The first write wins; safe when several processes measure the same network at once.
+        """
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        values = {name: getattr(rec, name) for name in _LATENCY_FIELDS}
+        statement = (
+            dialect.insert(LatencyRow)
+            .values(**values, created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["fingerprint", "device", "runtime", "threads",
+                                                    "batch"])
+        )
+        with self._sessions.begin() as session:
+            session.execute(statement)
+
+    def latencies(self, fingerprints: Iterable[str]) -> list[LatencyRecord]:
+        """Every stored latency of the networks among `fingerprints`."""
+        wanted = sorted(set(fingerprints))
+        found: list[LatencyRecord] = []
+        with self._sessions() as session:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                query = select(LatencyRow).where(
+                    LatencyRow.fingerprint.in_(wanted[start : start + _IN_CHUNK]))
+                found += [LatencyRecord(**{name: getattr(row, name) for name in _LATENCY_FIELDS})
+                          for row in session.scalars(query)]
         return found
 
     def studies(self) -> list[str]:

@@ -10,10 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Double, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Double,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "ResultRow"]
+__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "LatencyRow", "ResultRow"]
 
 
 class Base(DeclarativeBase):
@@ -76,9 +86,35 @@ class ResultRow(Base):
     git_commit: Mapped[str | None] = mapped_column(String)
     config_hash: Mapped[str | None] = mapped_column(String)
     versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    weights_artifact: Mapped[str | None] = mapped_column(String)
+    weights_store: Mapped[str | None] = mapped_column(Text)
+    weights_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LatencyRow(Base):
+    """Inference latency of a network, once per (network, device, runtime, threads, batch)."""
+
+    __tablename__ = "dse_latency"
+    __table_args__ = (
+        UniqueConstraint("fingerprint", "device", "runtime", "threads", "batch",
+                         name="uq_dse_latency_setting"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String)
+    device: Mapped[str] = mapped_column(String)
+    runtime: Mapped[str] = mapped_column(String)
+    threads: Mapped[int] = mapped_column(Integer)
+    batch: Mapped[int] = mapped_column(Integer)
+    median_ms: Mapped[float] = mapped_column(Double)
+    q1_ms: Mapped[float] = mapped_column(Double)
+    q3_ms: Mapped[float] = mapped_column(Double)
+    repeats: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # Nullable columns added after the first release: a database without them gets them (ALTER
 # TABLE ADD COLUMN; its rows read NULL there). No other change is ever made to a table.
-ADDED_COLUMNS = {"dse_results": ("threads", "seed_batch")}
+ADDED_COLUMNS = {"dse_results": ("threads", "seed_batch", "weights_artifact", "weights_store",
+                                  "weights_bytes")}

@@ -1,0 +1,81 @@
+"""Trained weights as Optuna artifacts: open a store by location, upload, read back.
+
+A location is an absolute folder (Optuna's FileSystemArtifactStore), s3://bucket (Boto3,
+needs boto3 and AWS credentials as boto3 finds them) or gs://bucket (GCS, needs
+google-cloud-storage). Each result row records the location and the artifact id, so a result
+can be read back whatever the current config says.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import TYPE_CHECKING
+
+import optuna
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+
+from dse.weights import WEIGHTS_FILENAME, WEIGHTS_MIMETYPE
+
+if TYPE_CHECKING:
+    from optuna.artifacts._protocol import ArtifactStore
+
+__all__ = ["open_artifact_store", "read_artifact", "upload_weights"]
+
+
+def open_artifact_store(location: str, *, create: bool = False) -> ArtifactStore:
+    """The artifact store at `location` (see the module docstring).
+
+    Raises:
+        ValueError: a folder that is missing (unless `create`) or not writable, or a cloud
+            store whose client library is not installed.
+    """
+    scheme, _, rest = location.partition("://")
+    if rest and scheme in ("s3", "gs"):
+        bucket = rest.split("/")[0]
+        try:
+            if scheme == "s3":
+                from optuna.artifacts import Boto3ArtifactStore
+                return Boto3ArtifactStore(bucket)
+            from optuna.artifacts import GCSArtifactStore
+            return GCSArtifactStore(bucket)
+        except ImportError as exc:
+            raise ValueError(f"artifacts.store={location} needs {exc.name}: pip install "
+                             f"{'boto3' if scheme == 's3' else 'google-cloud-storage'}") from None
+    folder = rest if scheme == "file" else location
+    try:
+        if create:
+            os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create the artifact folder {folder} (artifacts.store): "
+                         f"{exc.strerror or exc}") from None
+    if not os.path.isdir(folder):
+        raise ValueError(f"the artifact folder {folder} does not exist (artifacts.store)")
+    if create and not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"the artifact folder {folder} is not writable (artifacts.store)")
+    return FileSystemArtifactStore(folder)
+
+
+def upload_weights(trial: optuna.Trial, store: ArtifactStore, data: bytes) -> str:
+    """Upload a weights file as an artifact of `trial` (which must be running); its id."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, WEIGHTS_FILENAME)
+        with open(path, "wb") as file:
+            file.write(data)
+        return upload_artifact(artifact_store=store, file_path=path, study_or_trial=trial,
+                               mimetype=WEIGHTS_MIMETYPE)
+
+
+def read_artifact(location: str, artifact_id: str) -> bytes:
+    """The bytes of an artifact.
+
+    Raises:
+        ValueError: the store cannot be opened or has no such artifact.
+    """
+    store = open_artifact_store(location)
+    try:
+        with store.open_reader(artifact_id) as reader:
+            return reader.read()
+    except Exception as exc:  # each store raises its own kind (ArtifactNotFound, OSError, ...)
+        raise ValueError(f"cannot read artifact {artifact_id} from {location}: "
+                         f"{type(exc).__name__}: {exc}") from None

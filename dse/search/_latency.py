@@ -1,0 +1,47 @@
+"""The latency of a trial's network on this worker: read from the store, or measured once."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from dse.config import RunConfig
+from dse.expand import expand
+from dse.latency import device_name, measure_all
+from dse.model import build_model
+from dse.records import ArchRecord
+from dse.spec import ArchSpec
+from dse.store import Store
+from dse.train import resolve_device
+
+__all__ = ["objective_latency"]
+
+
+def objective_latency(cfg: RunConfig, store: Store, arch: ArchRecord, *, threads: int | None
+                      ) -> float | None:
+    """Milliseconds of one image (batch 1) in the first of latency.runtimes, on this worker's
+    device and thread count; every configured runtime and batch is measured and stored the
+    first time a network is seen here. None when the run does not measure latency."""
+    if not cfg.measures_latency:
+        return None
+    threads = threads or cfg.train.threads or os.cpu_count() or 1
+    accelerator = resolve_device(cfg.train.accelerator)
+    device = torch.device("cuda" if accelerator == "gpu" else accelerator)
+    here = {"torch": device_name(device), "onnxruntime": "cpu"}
+    stored = [r for r in store.latencies([arch.fingerprint])
+              if r.threads == threads and r.device == here[r.runtime]]
+    have = {(r.runtime, r.batch) for r in stored}
+    missing = [rt for rt in cfg.latency.runtimes
+               if {(rt, 1), (rt, cfg.latency.batch)} - have]
+    if missing:
+        spec = ArchSpec.from_dict(arch.arch)
+        model = build_model(expand(spec))
+        measured = measure_all(model, fingerprint=arch.fingerprint, cfg=cfg.latency,
+                               threads=threads, device=device, runtimes=missing,
+                               shape=(spec.in_channels, spec.input_size, spec.input_size))
+        for record in measured:
+            store.save_latency(record)
+        stored += measured
+    first = cfg.latency.runtimes[0]
+    return next(r.median_ms for r in stored if r.runtime == first and r.batch == 1)
