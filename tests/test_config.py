@@ -22,6 +22,20 @@ def _config(*overrides: str) -> RunConfig:
     return run_config(to_plain(compose("config", list(overrides))))
 
 
+def test_weights_are_kept_beside_the_studies_unless_told_otherwise(tmp_path: Path) -> None:
+    cfg = _config(f"study.output_dir={tmp_path}")
+    assert cfg.artifact_location == str(tmp_path.resolve() / "artifacts")
+    assert _config(f"artifacts.store=file://{tmp_path}/w").artifact_location == \
+        str(tmp_path / "w")
+    assert _config("artifacts.store=s3://bucket/dse").artifact_location == "s3://bucket/dse"
+    assert _config("artifacts.keep=false").artifact_location is None
+    assert not _config().measures_latency and _config("latency.measure=true").measures_latency
+    assert _config("+sweep=pareto", "sweep.objectives=[accuracy,latency_ms]").measures_latency
+    # neither node changes what a study is: same definition, so a study resumes under either
+    assert _config("artifacts.keep=false", "latency.measure=true").definition() == \
+        _config().definition()
+
+
 def test_every_group_is_typed() -> None:
     cfg = _config("+sweep=pareto", "sampler=anneal")
     assert cfg.arch.meta.sr == 0.125 and cfg.arch.num_classes == 10
@@ -31,7 +45,8 @@ def test_every_group_is_typed() -> None:
     assert cfg.sweep.kind == "search" and cfg.study_name == "pareto-digits"
     assert cfg.total() == 30 and cfg.input_sizes() == [16]
     assert [f.name for f in fields(cfg)] == ["arch", "dataset", "train", "sampler", "storage",
-                                             "study", "sweep"]  # no data cache rides along
+                                             "study", "sweep", "artifacts", "latency"]
+    # no data cache rides along
     with pytest.raises(FrozenInstanceError):
         cfg.study = cfg.study  # type: ignore[misc]
 
@@ -53,6 +68,13 @@ def test_grid_items_and_names() -> None:
         (("+dataset.root=/x",), "unknown dataset key(s) ['root'] for digits"),
         (("train.label_smoothing=1.5",), "train.label_smoothing must be in [0, 1), got 1.5"),
         (("train.epochs=0",), "train.epochs must be an integer >= 1, got 0"),
+        (("artifacts.keep=maybe",), "artifacts.keep must be true or false, got 'maybe'"),
+        (("+artifacts.bucket=x",), "unknown artifacts key(s) ['bucket']"),
+        (("latency.runtimes=[tflite]",), "latency.runtimes must list distinct runtimes of torch, "
+                                         "onnxruntime, got ['tflite']"),
+        (("latency.repeats=2",), "latency.repeats must be an integer >= 3, got 2"),
+        (("+sweep=pareto", "sweep.objectives=[accuracy,speed]"),
+         "sweep.objectives must be from accuracy, size_mb, macs, latency_ms"),
         (("+sweep=pareto", "sampler.name=sa"), "unknown sampler 'sa'; valid: tpe, gp, nsga2"),
         (("+sweep=pareto", "+sampler.cooling=0.5"), "unknown option(s) ['cooling'] for sampler tpe"),
         (("+sweep=pareto", "sampler=anneal", "sampler.cooling=2"),

@@ -31,6 +31,7 @@ from dse.presets import preset
 from dse.records import ResultRecord, arch_record
 from dse.spec import BYPASS_KINDS
 from dse.store import open_store
+from dse.weights import WEIGHTS_FILENAME, decode_weights
 
 HAND_STUDY = "bypass-digits"
 
@@ -253,7 +254,7 @@ def test_dashboard_in_chromium_shows_study_trials_figures_and_note(real_study: R
                                                                    tmp_path: Path) -> None:
     port = free_port()
     command = [sys.executable, "-m", "dse.dashboard", f"storage.url={real_study.url}",
-               f"dashboard.port={port}"]
+               f"dashboard.port={port}", f"study.output_dir={real_study.output_dir}"]
     log = tmp_path / "dashboard.log"
     ARTIFACTS.mkdir(exist_ok=True)
     with serving(command, log, port), chromium_page() as page:
@@ -272,7 +273,12 @@ def test_dashboard_in_chromium_shows_study_trials_figures_and_note(real_study: R
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         page.goto(f"{study_url}/trials")
         page.get_by_text("4 Trials").wait_for(timeout=30_000)
+        page.get_by_text(WEIGHTS_FILENAME).first.wait_for(timeout=30_000)  # the trial's artifact
         trials = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "dashboard-trial-artifact.png"), full_page=True)
+        served = page.request.get(_artifact_path(real_study, page.url))
+        assert served.ok, served.status
+        _, meta = decode_weights(served.body())  # the weights file, served by the dashboard
         page.goto(f"{study_url}/note")
         page.get_by_text(f"dse summary: {STUDY}").wait_for(timeout=30_000)
         note = page.inner_text("body")
@@ -284,3 +290,14 @@ def test_dashboard_in_chromium_shows_study_trials_figures_and_note(real_study: R
     for attr in ("size_mb", "test_top1", "test_top5", "seed", "arch_sr"):
         assert attr in trials
     assert "Best test top-1" in note and "sr=0.25" in note and "sr=0.75" in note
+    assert meta["study"] == STUDY and meta["arch"]["arch"]["sr"] in (0.25, 0.75)
+
+
+def _artifact_path(study: RealStudy, page_url: str) -> str:
+    """The dashboard's URL of trial 0's weights artifact (ids from Optuna's storage)."""
+    storage = _storage(study.url)
+    loaded = optuna.load_study(study_name=STUDY, storage=storage)
+    trial = loaded.trials[0]
+    root = page_url.split("/dashboard")[0]
+    return (f"{root}/artifacts/{loaded._study_id}/{trial._trial_id}/"
+            f"{trial.user_attrs['weights_artifact']}")

@@ -177,7 +177,7 @@ def _hover(point: ParetoPoint) -> str:
     g = point.group
     costs = [f"size {point.size_mb:.3f} MB"]
     if point.macs is not None:
-        costs.append(f"{point.macs / 1e6:.2f} M MACs")
+        costs.append(f"{point.macs:,} MACs")
     if point.latency_ms is not None:
         costs.append(f"{point.latency_ms:.3f} ms")
     lines = [" ".join(f"{k}={v}" for k, v in g.hover().items()), ", ".join(costs),

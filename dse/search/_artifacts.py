@@ -8,12 +8,15 @@ can be read back whatever the current config says.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import uuid
 from typing import TYPE_CHECKING
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna.exceptions import UpdateFinishedTrialError
 
 from dse.weights import WEIGHTS_FILENAME, WEIGHTS_MIMETYPE
 
@@ -57,13 +60,23 @@ def open_artifact_store(location: str, *, create: bool = False) -> ArtifactStore
 
 
 def upload_weights(trial: optuna.Trial, store: ArtifactStore, data: bytes) -> str:
-    """Upload a weights file as an artifact of `trial` (which must be running); its id."""
+    """Upload a weights file as an artifact of `trial`; its id.
+
+    A trial that another worker already failed (this one's heartbeat lapsed) cannot take
+    attributes: its late result still keeps its weights, in the store without the trial's link
+    (the result row names the artifact).
+    """
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, WEIGHTS_FILENAME)
         with open(path, "wb") as file:
             file.write(data)
-        return upload_artifact(artifact_store=store, file_path=path, study_or_trial=trial,
-                               mimetype=WEIGHTS_MIMETYPE)
+        try:
+            return upload_artifact(artifact_store=store, file_path=path, study_or_trial=trial,
+                                   mimetype=WEIGHTS_MIMETYPE)
+        except UpdateFinishedTrialError:
+            artifact_id = str(uuid.uuid4())
+            store.write(artifact_id, io.BytesIO(data))
+            return artifact_id
 
 
 def read_artifact(location: str, artifact_id: str) -> bytes:

@@ -17,6 +17,7 @@ from dse.figures._pareto import (
     plot_pareto,
 )
 from dse.figures._select import FIGURES
+from dse.records import ArchRecord, LatencyRecord
 
 
 def _dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -76,7 +77,7 @@ def test_drawing_highlights_the_front_and_hover_shows_metaparameters() -> None:
     results = [result(a, {"sr": 0.125}, top1=0.6), result(b, {"sr": 0.75}, top1=0.8, trial=1),
                result(c, {"sr": 1.0}, top1=0.7, trial=2)]
     fig = plot_pareto(pareto_info(results, [a, b, c]))
-    traces = {t.name: t for t in fig.data}
+    traces = {t.name: t for t in fig.data if t.visible is not False}  # the size axis
     front, rest = traces["Pareto front"], traces["dominated"]
     assert list(front.x) == [0.5, 2.0] and list(front.y) == [0.6, 0.8]
     assert list(rest.x) == [3.0]
@@ -84,6 +85,43 @@ def test_drawing_highlights_the_front_and_hover_shows_metaparameters() -> None:
     for text in ("base_e=32", "incr_e=32", "freq=2", "sr=0.125", "pct3x3=0.5", "bypass=none",
                  "0.500 MB", "n=1"):
         assert text in hover
+
+
+def _latency(network: ArchRecord, ms: float, *, runtime: str = "torch", threads: int = 1
+             ) -> LatencyRecord:
+    """A batch-1 latency of `network`."""
+    return LatencyRecord(fingerprint=network.fingerprint, device="cpu", runtime=runtime,
+                         threads=threads, batch=1, median_ms=ms, q1_ms=ms, q3_ms=ms, repeats=5)
+
+
+def test_each_cost_axis_has_its_own_front_and_buttons_switch_between_them() -> None:
+    # sizes 0.5 < 2.0 < 3.0, MACs 1000 < 2000 < 3000 (figrecords), latency reversed for c
+    a, b, c = net(1, size_mb=0.5, sr=0.125), net(2, size_mb=2.0, sr=0.75), net(3, size_mb=3.0)
+    results = [result(a, {"sr": 0.125}, top1=0.6), result(b, {"sr": 0.75}, top1=0.8, trial=1),
+               result(c, {"sr": 1.0}, top1=0.7, trial=2)]
+    latencies = [_latency(a, 2.0), _latency(b, 3.0), _latency(c, 1.0),
+                 _latency(a, 9.0, runtime="onnxruntime")]  # another setting, fewer networks
+    info = pareto_info(results, [a, b, c], latencies)
+    assert info.axes == ["size_mb", "macs", "latency_ms"]
+    assert info.latency_setting == "torch on cpu, 1 thread(s), batch 1"
+    fronts = {p.group.point["sr"]: p.fronts for p in info.points}
+    assert fronts == {0.125: {"size_mb", "macs"}, 0.75: {"size_mb", "macs", "latency_ms"},
+                      1.0: {"latency_ms"}}
+    assert [(r["macs"], r["latency_ms"], r["pareto_latency"]) for r in info.rows()] == [
+        (1000, 2.0, False), (2000, 3.0, True), (3000, 1.0, True)]
+    fig = plot_pareto(info)
+    assert [(t.name, t.visible) for t in fig.data] == [
+        ("dominated", True), ("Pareto front", True), ("dominated", False),
+        ("Pareto front", False), ("dominated", False), ("Pareto front", False)]
+    latency_front = fig.data[5]
+    assert list(latency_front.x) == [1.0, 3.0] and list(latency_front.y) == [0.7, 0.8]
+    buttons = {b.label: b for b in fig.layout.updatemenus[0].buttons}
+    assert list(buttons) == ["size", "MACs", "latency"]
+    assert buttons["latency"].args[0]["visible"] == [False, False, False, False, True, True]
+    assert buttons["latency"].args[1]["xaxis.title.text"] == \
+        "latency (ms, median; torch on cpu, 1 thread(s), batch 1)"
+    assert "size 3.000 MB, 3,000 MACs, 1.000 ms" in fig.data[0].hovertext[0]  # c, dominated
+    assert pareto_info(results, [a, b, c]).axes == ["size_mb", "macs"]  # nothing measured
 
 
 def test_points_are_labelled_with_the_keys_that_vary() -> None:
@@ -107,7 +145,7 @@ def _grid(n: int) -> tuple[list, list]:
 def test_static_figure_labels_every_point_of_a_small_study() -> None:
     results, nets = _grid(6)
     fig = FIGURES["accuracy_vs_size"].draw(pareto_info(results, nets))
-    traces = {t.name: t for t in fig.data}
+    traces = {t.name: t for t in fig.data if t.visible is not False}  # the size axis
     front, rest = traces["Pareto front"], traces["dominated"]
     assert "text" in front.mode and "text" in rest.mode
     assert list(front.text) == ["sr=0", "sr=0.02", "sr=0.04"]
@@ -120,7 +158,7 @@ def test_static_figure_labels_every_point_of_a_small_study() -> None:
 def test_a_large_study_labels_its_front_only() -> None:
     results, nets = _grid(LABEL_EVERY_POINT + 2)
     fig = plot_pareto(pareto_info(results, nets))
-    traces = {t.name: t for t in fig.data}
+    traces = {t.name: t for t in fig.data if t.visible is not False}  # the size axis
     assert all(traces["Pareto front"].text) and len(traces["Pareto front"].text) == 7
     assert not any(traces["dominated"].text)
     assert fig.layout.xaxis.type == "linear"  # 0.1 to 1.4 MB: less than LOG_AXIS_SPAN
@@ -134,7 +172,7 @@ def test_a_search_numbers_its_front_and_spells_the_numbers_out_in_the_legend() -
         nets.append(net(i + 1, size_mb=size, **point))
         results.append(result(nets[-1], point, top1=acc, trial=i))
     fig = plot_pareto(pareto_info(results, nets))
-    traces = {t.name: t for t in fig.data}
+    traces = {t.name: t for t in fig.data if t.visible is not False}  # the size axis
     assert list(traces["Pareto front"].text) == ["1", "2", "3"]  # by size
     assert not any(traces["dominated"].text)
     legend = [t.name for t in fig.data if t.legendgroup == "numbers"]

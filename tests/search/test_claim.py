@@ -37,7 +37,8 @@ GRID = ("+sweep=squeeze_ratio", "sweep.grid.sr=[0.25,0.5]", "study.seeds=1", "st
 def _open(tmp_path: Path, *overrides: str) -> tuple[RunConfig, Store, Any, optuna.Study]:
     """A study on a SQLite file, as a worker opens it."""
     url = f"sqlite:///{tmp_path}/s.db"
-    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", *overrides])))
+    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}",
+                                                 f"study.output_dir={tmp_path}", *overrides])))
     store = open_store(url)
     storage = study_storage(cfg, store)
     study = open_study(cfg, storage, store)
@@ -120,6 +121,7 @@ def test_a_worker_whose_heartbeat_lapsed_finishes_without_crashing_and_counts_on
     results = store.results(cfg.study_name)
     final = [r for r in results if r.status.final]
     assert len(final) == 2  # A's late result and B's run (it reuses A's network and seed)
+    assert final[0].weights_artifact and final[1].weights_artifact == final[0].weights_artifact
     assert len(counted_results(results)) == 1
     groups = group_points(results, store.archs({r.fingerprint for r in results}))
     assert [g.n for g in groups] == [1]
@@ -197,7 +199,8 @@ def test_a_run_whose_items_all_fail_for_good_exits_1_naming_them(tmp_path: Path)
 def test_a_study_whose_creator_was_killed_mid_creation_is_finished_not_refused(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
-    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", *GRID])))
+    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}",
+                                                 f"study.output_dir={tmp_path}", *GRID])))
     with open_store(url) as store:
         storage = study_storage(cfg, store)
         optuna.create_study(study_name=cfg.study_name, storage=storage)  # killed right after

@@ -33,7 +33,8 @@ def test_submitit_local_launches_two_workers_on_one_study(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path}/s.db"
     out = run_module("dse.run", "-m", "hydra/launcher=submitit_local", "+sweep=squeeze_ratio",
                      "sweep.grid.sr=[0.25,0.5]", "study.seeds=2", "study.worker_index=range(0,2)",
-                     *TINY, f"storage.url={url}", f"hydra.sweep.dir={tmp_path}/multirun")
+                     *TINY, f"storage.url={url}", f"hydra.sweep.dir={tmp_path}/multirun",
+                     f"study.output_dir={tmp_path}/out")
     assert out.returncode == 0, out.stderr
     results = load_results(url, "squeeze_ratio-digits")
     assert sorted((r.point["sr"], r.seed) for r in results) == \

@@ -44,7 +44,8 @@ def _interrupted_search(tmp_path: Path, sampler: optuna.samplers.BaseSampler,
                         ) -> tuple[list[TrialState], list[str | None]]:
     """Run one worker of a 3-trial search with `sampler`; return trial states, failure reasons."""
     url = f"sqlite:///{tmp_path}/s.db"
-    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", "+sweep=pareto",
+    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}",
+                                                 f"study.output_dir={tmp_path}", "+sweep=pareto",
                                                  "sweep.n_trials=3"])))
     monkeypatch.setattr(_worker, "make_sampler", lambda *a, **k: sampler)  # the claim's sampler
     with open_store(url) as store:

@@ -149,13 +149,16 @@ def test_a_store_of_an_older_release_gains_the_new_columns_and_keeps_its_rows(
         store.save_arch(arch)
         store.save_result(result(arch))
     engine = create_engine(driver_url(store_url))
-    with engine.begin() as conn:  # the schema before threads and seed_batch were stored
-        conn.execute(text("ALTER TABLE dse_results DROP COLUMN threads"))
-        conn.execute(text("ALTER TABLE dse_results DROP COLUMN seed_batch"))
+    added = ("threads", "seed_batch", "weights_artifact", "weights_store", "weights_bytes")
+    with engine.begin() as conn:  # the first release's schema: no column added since
+        for column in added:
+            conn.execute(text(f"ALTER TABLE dse_results DROP COLUMN {column}"))
     engine.dispose()
     with open_store(store_url) as store:
         old = store.results("s")
-        store.save_result(result(arch, threads=1, seed_batch=3, trial_number=1))
+        store.save_result(result(arch, threads=1, seed_batch=3, trial_number=1,
+                                 weights_artifact="a-b", weights_store="/w", weights_bytes=9))
         both = store.results("s")
-    assert [(r.trial_number, r.threads, r.seed_batch) for r in old] == [(0, None, None)]
-    assert [(r.threads, r.seed_batch) for r in both] == [(None, None), (1, 3)]
+    assert [(r.trial_number, *(getattr(r, c) for c in added)) for r in old] == [(0, *[None] * 5)]
+    assert [tuple(getattr(r, c) for c in added) for r in both] == [
+        (None,) * 5, (1, 3, "a-b", "/w", 9)]

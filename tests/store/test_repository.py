@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from dse.records import LatencyRecord
 from dse.store import Store, open_store
 from store._records import proxy_arch, result
 
@@ -43,6 +44,20 @@ def test_archs_leaves_out_unknown_fingerprints(store: Store) -> None:
     assert store.archs([]) == {}
 
 
+def test_a_latency_is_stored_once_per_setting_and_read_by_network(store: Store) -> None:
+    first, other = proxy_arch(sr=0.25), proxy_arch(sr=0.5)
+    setting = {"device": "cpu", "runtime": "torch", "threads": 1, "batch": 1}
+    measured = LatencyRecord(fingerprint=first.fingerprint, **setting, median_ms=1.5, q1_ms=1.25,
+                             q3_ms=2.0, repeats=30)
+    store.save_latency(measured)
+    store.save_latency(LatencyRecord(**{**measured.__dict__, "median_ms": 9.0}))  # first wins
+    store.save_latency(LatencyRecord(**{**measured.__dict__, "batch": 32, "median_ms": 20.0}))
+    store.save_latency(LatencyRecord(**{**measured.__dict__, "fingerprint": other.fingerprint}))
+    found = store.latencies([first.fingerprint])
+    assert sorted((r.batch, r.median_ms) for r in found) == [(1, 1.5), (32, 20.0)]
+    assert measured in found and store.latencies([]) == []
+
+
 def test_result_round_trip(store: Store) -> None:
     arch = proxy_arch()
     moment = datetime(2025, 3, 1, 12, 30, 15, 250_000, tzinfo=timezone(timedelta(hours=2)))
@@ -51,6 +66,7 @@ def test_result_round_trip(store: Store) -> None:
         val_top1=0.8125, val_top5=0.96875, test_top1=0.8, test_top5=0.97, train_loss=0.123456789,
         epochs=12, wall_time_s=31.5, images_per_s=1234.5, device="cpu", git_commit="abc123",
         config_hash="c" * 16, versions={"torch": "2.13.0", "dse": "0.1.0"}, created_at=moment,
+        weights_artifact="0f2c", weights_store="s3://bucket", weights_bytes=218_320,
     )
     row_id = store.save_result(rec)
     (back,) = store.results("study-a")
