@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["CONF_DIR", "compose", "fail", "one_line_errors", "quiet_libraries", "to_plain"]
+__all__ = ["CONF_DIR", "compose", "entry_point", "fail", "one_line_errors", "quiet_libraries", "to_plain"]
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
@@ -56,6 +56,18 @@ def to_plain(node: Any) -> dict[str, Any]:
         return OmegaConf.to_container(node, resolve=True, throw_on_missing=True)  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
         fail(_describe(exc))
+
+
+def entry_point(config_name: str, usage: str, argv: Sequence[str] | None,
+                body: Callable[[dict[str, Any]], int | None]) -> int:
+    """A `python -m dse.<tool> [key=value ...]` command: -h/--help prints `usage`; otherwise the
+    config `config_name` is composed with the arguments and `body` runs on its plain values,
+    with one-line errors (exit 2). Returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in args or "--help" in args:
+        print(usage)
+        return 0
+    return one_line_errors(lambda: body(to_plain(compose(config_name, args))))
 
 
 def one_line_errors(main: Callable[[], int | None]) -> int:

@@ -9,14 +9,13 @@ attributes (status, seed, size_mb, test_top1, ...) are the worker's, shown by th
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from dse.cli import compose, one_line_errors, to_plain
+from dse.cli import entry_point
 from dse.config import ArtifactsConfig
 from dse.figures import (
     compact,
@@ -200,13 +199,7 @@ def _publish_all(storage_url: str, name: str | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: compose the config, publish the figures, serve; the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "-h" in args or "--help" in args:
-        print(USAGE)
-        return 0
-
-    def run() -> int:
-        values = to_plain(compose("dashboard", args))
+    def run(values: dict[str, Any]) -> int:
         options = dashboard_options(dict(values.get("dashboard") or {}))
         storage_url = str(values["storage"]["url"])
         if options.publish:
@@ -217,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               artifacts=keep.location(str(values["study"]["output_dir"])))
         return 0
 
-    return one_line_errors(run)
+    return entry_point("dashboard", USAGE, argv, run)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from dse.cli import compose, one_line_errors, quiet_libraries, to_plain
+from dse.cli import entry_point, quiet_libraries
 from dse.records import ResultRecord, counted_results
 from dse.sweep import point_key, point_label
 from dse.typed import from_mapping, require, require_bool, require_int, require_number
@@ -139,17 +139,19 @@ def _test_images(definition: dict[str, Any], *, input_size: int, count: int) -> 
 
 
 def _writable(folder: Path) -> None:
-    """Create `folder` or fail with one line when it cannot be written."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-")
-        probe.close()
-    except OSError as exc:
-        raise ValueError(f"cannot write to {folder} (export.out): {exc.strerror or exc}") from None
+    """Fail with one line, before any work, when `folder` could not be made or written."""
+    existing = folder.resolve()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"cannot write to {folder} (export.out): {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write to {folder} (export.out): {existing} is not writable")
 
 
 def _write_whole(folder: Path, files: dict[str, bytes]) -> None:
     """Write `files` into `folder`, replacing it, so that it is never left half written."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     umask = os.umask(0)
     os.umask(umask)
@@ -254,18 +256,12 @@ def export(values: dict[str, Any], options: ExportOptions) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: compose the config as dse.run does, export; the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "-h" in args or "--help" in args:
-        print(USAGE)
-        return 0
-
-    def run() -> int:
-        values = to_plain(compose("export", args))
+    def run(values: dict[str, Any]) -> int:
         options = export_options(dict(values.pop("export", None) or {}))
         quiet_libraries()
         return export(values, options)
 
-    return one_line_errors(run)
+    return entry_point("export", USAGE, argv, run)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ offline), each figure as PNG and SVG (kaleido, with a Chrome or Chromium), and t
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dse.cli import compose, one_line_errors, to_plain
+from dse.cli import entry_point
 from dse.config import run_target
 from dse.figures import (
     FigureSpec,
@@ -167,13 +166,7 @@ def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 10
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: compose the config as dse.run does, write the report; the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "-h" in args or "--help" in args:
-        print(USAGE)
-        return 0
-
-    def run() -> int:
-        values = to_plain(compose("report", args))
+    def run(values: dict[str, Any]) -> int:
         options = report_options(dict(values.pop("report", None) or {}))
         target = run_target(values)
         write_report(target.storage_url, target.study_name, out_dir=target.output_dir,
@@ -181,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      static=options.static)
         return 0
 
-    return one_line_errors(run)
+    return entry_point("report", USAGE, argv, run)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,8 @@ def test_export_to_an_unwritable_folder_writes_nothing(trained: tuple[Path, str,
     proc = run_module("dse.export", f"storage.url={url}", f"study.name={STUDY}",
                       "export.trial=0", f"export.out={blocker / 'sub'}")
     assert proc.returncode == 2
-    assert proc.stderr.startswith(f"error: cannot write to {blocker / 'sub' / STUDY} (export.out)")
+    assert proc.stderr.strip() == (f"error: cannot write to {blocker / 'sub' / STUDY} (export.out): "
+                                   f"{blocker} is not a folder")
     assert blocker.read_text() == "not a folder"
 
 
@@ -180,6 +181,19 @@ def test_without_kept_weights_export_says_how_to_keep_them(tmp_path: Path) -> No
                       f"export.out={tmp_path / 'x'}")
     assert proc.returncode == 2
     assert "it has no stored weights: it ran with artifacts.keep=false" in proc.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_export_of_a_weights_file_that_is_gone_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    done = dse_run(tmp_path, "+sweep=squeeze_ratio", "sweep.grid.sr=[0.5]", "study.seeds=1")
+    assert done.returncode == 0, done.stderr
+    folder = (tmp_path / "out" / "artifacts").resolve()
+    [kept] = list(folder.iterdir())
+    kept.unlink()  # the store lost it (a wiped disk, a bucket lifecycle rule)
+    proc = run_module("dse.export", f"storage.url=sqlite:///{tmp_path}/studies.db",
+                      f"study.name={STUDY}", "export.trial=0", f"export.out={tmp_path / 'x'}")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: cannot read artifact {kept.name} from {folder}")
     assert not (tmp_path / "x").exists()
 
 
