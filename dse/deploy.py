@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Verification", "onnx_session", "to_onnx", "verify"]
+__all__ = ["Verification", "onnx_session", "require_export", "to_onnx", "verify"]
 
 INPUT, OUTPUT = "images", "logits"
 DEFAULT_TOLERANCE = 1e-3  # max abs logit difference allowed, relative to the largest |logit| (>= 1)
@@ -34,6 +34,12 @@ def _need(module: str) -> Any:
     except ImportError:
         raise ValueError(f"{module} is not installed; install the export extra: "
                          "pip install -e '.[export]'") from None
+
+
+def require_export() -> None:
+    """Raise the one-line error of `_need` unless the export extra is installed."""
+    _need("onnxscript")
+    _need("onnxruntime")
 
 
 def to_onnx(model: torch.nn.Module, *, in_channels: int, input_size: int) -> bytes:

@@ -244,6 +244,10 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
     resolve_device(cfg.train.accelerator)  # a missing GPU fails here, before the store is opened
     if cfg.artifact_location is not None:  # so does an artifact folder that cannot be written
         open_artifact_store(cfg.artifact_location, create=True)
+    if cfg.measures_latency and "onnxruntime" in cfg.latency.runtimes:
+        from dse.deploy import require_export
+
+        require_export()  # and onnxruntime latency without the export extra
     with open_store(cfg.storage_url) as store:
         storage = study_storage(cfg, store)
         open_study(cfg, storage, store, create=False)  # refuses a mismatched study first
