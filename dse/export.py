@@ -228,10 +228,9 @@ def export(values: dict[str, Any], options: ExportOptions) -> int:
     from dse.config import LatencyConfig, run_target
     from dse.search import study_definition
     from dse.store import open_store, unknown_study
-    from dse.typed import from_mapping as typed
 
     target = run_target(values)
-    latency_cfg = typed(LatencyConfig, dict(values.get("latency") or {}), node="latency")
+    latency_cfg = from_mapping(LatencyConfig, dict(values.get("latency") or {}), node="latency")
     with open_store(target.storage_url) as store:
         results = store.results(target.study_name)
         if not results:

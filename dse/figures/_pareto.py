@@ -12,7 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dse.figures._stats import ARCH_KEYS, PointGroup, dataset_name, group_points, varying_keys
+from dse.figures._stats import (
+    ARCH_KEYS,
+    PointGroup,
+    arch_map,
+    dataset_name,
+    group_points,
+    varying_keys,
+)
 from dse.records import ArchRecord, LatencyRecord, ResultRecord
 
 if TYPE_CHECKING:
@@ -130,16 +137,13 @@ def pareto_info(results: Sequence[ResultRecord],
     Returns:
         The plot data; points without a measurement or a known size are left out.
     """
-    table = archs if isinstance(archs, Mapping) else {a.fingerprint: a for a in archs}
+    networks = arch_map(archs)
     setting, latency = latency_setting(latencies)
     kept: list[tuple[PointGroup, dict[str, float | None]]] = []
-    for g in group_points(results, archs):
-        if g.size_mb is not None and g.top1.mean is not None:
-            fps = {r.fingerprint for r in results if r.point == g.point}
-            arch = next((table[f] for f in fps if f in table), None)
-            fp = arch.fingerprint if arch else None
-            kept.append((g, {"size_mb": g.size_mb, "macs": arch.macs if arch else None,
-                             "latency_ms": latency.get(fp) if fp else None}))
+    for g in group_points(results, networks):
+        if g.size_mb is not None and g.top1.mean is not None and g.fingerprint is not None:
+            kept.append((g, {"size_mb": g.size_mb, "macs": networks[g.fingerprint].macs,
+                             "latency_ms": latency.get(g.fingerprint)}))
     fronts: dict[int, set[str]] = {i: set() for i in range(len(kept))}
     for axis in ("size_mb", "macs", "latency_ms"):
         have = [i for i, (_, costs) in enumerate(kept) if costs[axis] is not None]
@@ -223,10 +227,10 @@ def _log_axis(values: Sequence[float | None]) -> bool:
     return bool(positive) and max(positive) >= LOG_AXIS_SPAN * min(positive)
 
 
-def _add_axis(fig: go.Figure, info: ParetoInfo, axis: str, text: dict[int, str]) -> int:
-    """Add the dominated and front traces of one cost axis (visible for size); their count."""
+def _add_axis(fig: go.Figure, info: ParetoInfo, axis: str, text: dict[int, str]) -> None:
+    """Add the dominated and the front trace of one cost axis (visible for size)."""
     points = [p for p in info.points if p.cost(axis) is not None]
-    front = sorted((p for p in points if axis in p.fronts or (axis == "size_mb" and p.on_front)),
+    front = sorted((p for p in points if axis in p.fronts),
                    key=lambda p: (p.cost(axis), -(p.group.top1.mean or 0.0)))
     for name, group, style, position in (
         ("dominated", [p for p in points if p not in front], {"color": "#9ecae1", "size": 9},
@@ -245,7 +249,6 @@ def _add_axis(fig: go.Figure, info: ParetoInfo, axis: str, text: dict[int, str])
             hovertext=[_hover(p) for p in group], hoverinfo="text", cliponaxis=False,
             visible=axis == "size_mb", legendgroup=axis,
         )
-    return 2
 
 
 def plot_pareto(info: ParetoInfo) -> go.Figure:
@@ -262,7 +265,8 @@ def plot_pareto(info: ParetoInfo) -> go.Figure:
 
     text, numbered = _labels(info)
     fig = go.Figure()
-    traces = {axis: _add_axis(fig, info, axis, text) for axis in info.axes}
+    for axis in info.axes:
+        _add_axis(fig, info, axis, text)
     for line in numbered:  # legend entries only: what each number on the front stands for
         fig.add_scatter(x=[None], y=[None], mode="markers", name=line, hoverinfo="skip",
                         marker={"color": "#d62728", "size": 7, "symbol": "star"},
@@ -275,7 +279,8 @@ def plot_pareto(info: ParetoInfo) -> go.Figure:
               else {"orientation": "h", "y": -0.18})
     buttons = []
     for axis in info.axes:
-        visible = [a == axis for a in info.axes for _ in range(traces[a])] + [True] * len(numbered)
+        visible = [a == axis for a in info.axes for _ in ("dominated", "front")] + \
+            [True] * len(numbered)
         buttons.append({"label": AXIS_BUTTONS[axis], "method": "update", "args": [
             {"visible": visible},
             {"xaxis.title.text": _axis_title(info, axis, logs[axis]),

@@ -56,6 +56,7 @@ class PointGroup:
     top5: Stat  # test top-5 over the measured results
     seeds: tuple[int, ...]  # seeds of the measured results
     statuses: dict[str, int]  # status -> count, over every result of the point
+    fingerprint: str | None = None  # the network's (None when unknown)
 
     @property
     def n(self) -> int:
@@ -106,6 +107,7 @@ def group_points(results: Sequence[ResultRecord],
             point=dict(recs[0].point), arch=dict(known[0].arch) if known else {}, size_mb=size,
             top1=stat(r.test_top1 for r in good), top5=stat(r.test_top5 for r in good),
             seeds=tuple(r.seed for r in good), statuses=dict(Counter(r.status.value for r in recs)),
+            fingerprint=known[0].fingerprint if known else None,
         ))
     return groups
 

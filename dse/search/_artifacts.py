@@ -45,7 +45,7 @@ def open_artifact_store(location: str, *, create: bool = False) -> ArtifactStore
         except ImportError as exc:
             raise ValueError(f"artifacts.store={location} needs {exc.name}: pip install "
                              f"{'boto3' if scheme == 's3' else 'google-cloud-storage'}") from None
-    folder = rest if scheme == "file" else location
+    folder = location  # ArtifactsConfig.location gives folders as absolute paths, no file://
     try:
         if create:
             os.makedirs(folder, exist_ok=True)
