@@ -18,8 +18,8 @@ from dse.spec import ArchSpec
 from dse.status import Status
 from dse.sweep import point_key
 
-__all__ = ["ArchRecord", "LatencyRecord", "ResultRecord", "Status", "arch_record",
-           "counted_results", "result_item"]
+__all__ = ["ArchRecord", "CompressionRecord", "LatencyRecord", "ResultRecord", "Status",
+           "arch_record", "counted_results", "result_item"]
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
@@ -111,6 +111,45 @@ class LatencyRecord:
     q1_ms: float  # quartiles of the timed runs: the spread
     q3_ms: float
     repeats: int  # timed runs after the warm-up
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompressionRecord:
+    """One trial's trained network compressed with one setting (Deep Compression: prune,
+    share, Huffman-code), decoded back and evaluated: what a user would ship, and how well it
+    does. Stored once per (study, trial, setting)."""
+
+    study: str
+    trial_number: int
+    seed: int
+    fingerprint: str  # of the network (ArchRecord.fingerprint)
+    setting: str  # the setting's name, e.g. 8bit-33pct
+    setting_hash: str  # hash of every key of the setting and the stage that changes the result
+    keep: float  # fraction of convolution weights asked to be kept, in (0, 1]
+    bits: dict[str, int]  # layer kind -> bits per shared weight (2**bits centroids)
+    index_bits: int  # bits of a relative position gap
+    prune: str  # layer (each layer keeps `keep`) or global (one threshold for all)
+    kept_fraction: float  # convolution weights kept / convolution weights, as encoded
+    compressed_bytes: int  # len() of the encoded network, header and dense tensors included
+    original_bytes: int  # the network's size at 32 bits per parameter (ArchRecord.size_bytes)
+    val_top1: float | None = None  # of the decoded network
+    val_top5: float | None = None
+    test_top1: float | None = None
+    test_top5: float | None = None
+    time_s: float = 0.0  # fine-tunes, k-means, encoding, decoding and evaluation
+    artifact: str | None = None  # the encoded bytes as an artifact of the trial, when kept
+    created_at: datetime | None = None  # set by the store when saved without one (UTC)
+    id: int | None = None  # the store's row id; None until saved
+
+    @property
+    def compressed_mb(self) -> float:
+        """Compressed size in MB (2^20 bytes)."""
+        return self.compressed_bytes / MB
+
+    @property
+    def ratio(self) -> float:
+        """How many times smaller than the 32-bit network."""
+        return self.original_bytes / self.compressed_bytes
 
 
 def arch_record(arch: ArchSpec) -> ArchRecord:

@@ -18,7 +18,7 @@ SWEEP_KINDS = ("grid", "search")
 # Arch keys a sweep may vary: the five metaparameters and the bypass choice.
 SWEEPABLE = tuple(f.name for f in fields(MetaParams)) + ("bypass",)
 OBJECTIVES = {"accuracy": "maximize", "size_mb": "minimize", "macs": "minimize",
-              "latency_ms": "minimize"}
+              "latency_ms": "minimize", "compressed_mb": "minimize"}
 
 
 def stable_hash(value: Any) -> str:

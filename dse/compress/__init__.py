@@ -20,8 +20,8 @@ from dse.compress._container import decode_network, encode_network, network_head
 from dse.compress._huffman import canonical_codes, huffman_decode, huffman_encode, huffman_lengths
 from dse.compress._kmeans import assign, linear_centroids, share_weights
 from dse.compress._prune import global_masks, keep_count, prune_mask
-from dse.compress._sparse import decode_layer, encode_layer, quantised
+from dse.compress._sparse import Sharing, decode_layer, encode_layer, quantised
 
-__all__ = ["assign", "canonical_codes", "decode_layer", "decode_network", "encode_layer", "encode_network",
+__all__ = ["Sharing", "assign", "canonical_codes", "decode_layer", "decode_network", "encode_layer", "encode_network",
            "global_masks", "huffman_decode", "huffman_encode", "huffman_lengths", "keep_count",
            "linear_centroids", "network_header", "prune_mask", "quantised", "share_weights"]

@@ -10,8 +10,10 @@ Bytes of encode_network:
 
     b"DSEC"                     magic
     uint32 little-endian        byte length of the header
-    header                      UTF-8 JSON: {"format": "dse.compress", "version": 1,
-                                "tensors": [{"name", "kind": "sparse" | "dense", "shape",
+    header                      zlib-compressed UTF-8 JSON (the tensor names repeat their
+                                prefixes; compressed, a header costs a few hundred bytes): {"format": "dse.compress", "version": 1,
+                                "meta": {...}, "tensors": [{"name",
+                                "kind": "sparse" | "dense", "shape",
                                 "nbytes", and for sparse ones "bits", "index_bits"}, ...]}
     payload                     each tensor's bytes in header order, `nbytes` each
 
@@ -24,13 +26,14 @@ from __future__ import annotations
 import json
 import math
 import struct
+import zlib
 from typing import Any
 
 import numpy as np
 
 from dse.compress._checks import check_int, check_real_array
 from dse.compress._kmeans import MAX_BITS
-from dse.compress._sparse import MAX_INDEX_BITS, decode_layer, encode_layer
+from dse.compress._sparse import MAX_INDEX_BITS, Sharing, decode_layer, encode_layer
 
 __all__ = ["decode_network", "encode_network", "network_header"]
 
@@ -41,7 +44,8 @@ _VERSION = 1
 
 def encode_network(layers: dict[str, tuple[np.ndarray, np.ndarray]], dense: dict[str, np.ndarray], *,
                    bits: dict[str, int] | int, index_bits: dict[str, int] | int,
-                   iterations: int = 30) -> bytes:
+                   iterations: int = 30, sharing: dict[str, Sharing] | None = None,
+                   meta: dict[str, Any] | None = None) -> bytes:
     """A network's compressed bytes.
 
     Args:
@@ -50,6 +54,10 @@ def encode_network(layers: dict[str, tuple[np.ndarray, np.ndarray]], dense: dict
         bits: 1..16, for every layer or per layer name (every layer needs an entry).
         index_bits: 1..16, for every layer or per layer name (every layer needs an entry).
         iterations: the most Lloyd iterations of each layer's k-means, >= 0.
+        sharing: layer name -> (codebook, indices) worked out by the caller (say, fine-tuned
+            centroids); layers it leaves out run k-means here.
+        meta: JSON-ready facts a decoder needs beside the tensors (say, how batch norm was
+            folded); kept in the header under "meta".
 
     Returns:
         The bytes this module's docstring describes; tensors keep the order of `layers`, then
@@ -69,6 +77,9 @@ def encode_network(layers: dict[str, tuple[np.ndarray, np.ndarray]], dense: dict
         raise ValueError(f"names must be in layers or dense, not both: {both}")
     layer_bits = _per_layer("bits", bits, layers, MAX_BITS)
     layer_index_bits = _per_layer("index_bits", index_bits, layers, MAX_INDEX_BITS)
+    stray = [name for name in sharing or {} if name not in layers]
+    if stray:
+        raise ValueError(f"sharing has an entry for {stray[0]!r}, which is not a layer")
     entries: list[dict[str, Any]] = []
     blobs: list[bytes] = []
     for name, pair in layers.items():
@@ -77,7 +88,7 @@ def encode_network(layers: dict[str, tuple[np.ndarray, np.ndarray]], dense: dict
         weights, mask = pair
         try:
             blob = encode_layer(weights, mask, bits=layer_bits[name], index_bits=layer_index_bits[name],
-                                iterations=iterations)
+                                iterations=iterations, sharing=(sharing or {}).get(name))
         except ValueError as error:
             raise ValueError(f"layers[{name!r}]: {error}") from None
         entries.append({"name": name, "kind": "sparse", "shape": list(np.shape(weights)),
@@ -90,13 +101,13 @@ def encode_network(layers: dict[str, tuple[np.ndarray, np.ndarray]], dense: dict
         blob = np.ascontiguousarray(array, dtype="<f4").tobytes()
         entries.append({"name": name, "kind": "dense", "shape": list(array.shape), "nbytes": len(blob)})
         blobs.append(blob)
-    header = json.dumps({"format": _FORMAT, "version": _VERSION, "tensors": entries},
-                        separators=(",", ":")).encode()
+    header = zlib.compress(json.dumps({"format": _FORMAT, "version": _VERSION, "meta": meta or {},
+                                       "tensors": entries}, separators=(",", ":")).encode(), 9)
     return MAGIC + struct.pack("<I", len(header)) + header + b"".join(blobs)
 
 
 def network_header(data: bytes) -> dict[str, Any]:
-    """The JSON header of encode_network's bytes: format, version, and each tensor's entry.
+    """The JSON header of encode_network's bytes: format, version, meta, each tensor's entry.
 
     Raises:
         ValueError: the bytes do not start with a well-formed header.
@@ -165,8 +176,8 @@ def _header(data: bytes) -> tuple[dict[str, Any], int]:
     if 8 + length > len(data):
         raise _corrupt(f"header of {length} bytes runs past the end of the data")
     try:
-        header = json.loads(data[8 : 8 + length].decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        header = json.loads(zlib.decompress(data[8 : 8 + length]).decode())
+    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _corrupt(f"header is not JSON ({error})") from None
     if not isinstance(header, dict) or header.get("format") != _FORMAT:
         raise _corrupt(f"header format is not {_FORMAT!r}")

@@ -58,9 +58,11 @@ class Reader:
         self.pos += count
         return out
 
-    def float32s(self, count: int) -> np.ndarray:
-        """The next `count` little-endian float32 values, as a native float32 array."""
-        return np.frombuffer(self.take(4 * count), dtype="<f4").astype(np.float32)
+    def floats(self, count: int, width: int) -> np.ndarray:
+        """The next `count` little-endian float16 (width 2) or float32 (width 4) values, as a
+        native float32 array."""
+        kind = {2: "<f2", 4: "<f4"}[width]
+        return np.frombuffer(self.take(width * count), dtype=kind).astype(np.float32)
 
     def rest(self) -> bytes:
         """All bytes not read yet."""

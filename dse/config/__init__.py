@@ -7,6 +7,13 @@ Hydra: entry points that only read results (report, dashboard) load it cheaply.
 
 from __future__ import annotations
 
+from dse.config._compress import (
+    LAYER_KINDS,
+    PRUNE_SCOPES,
+    CompressConfig,
+    CompressSetting,
+    compress_config,
+)
 from dse.config._datasets import (
     DATASETS,
     FOLDER_LAYOUT,
@@ -37,7 +44,8 @@ from dse.config._train import ACCELERATORS, NON_RESULT_TRAIN_KEYS, TrainConfig, 
 from dse.status import Status
 
 __all__ = [
-    "ACCELERATORS", "DATASETS", "FOLDER_LAYOUT", "LATENCY_RUNTIMES", "NON_RESULT_TRAIN_KEYS",
+    "ACCELERATORS", "DATASETS", "LAYER_KINDS", "PRUNE_SCOPES", "CompressConfig",
+    "CompressSetting", "compress_config", "FOLDER_LAYOUT", "LATENCY_RUNTIMES", "NON_RESULT_TRAIN_KEYS",
     "PRUNER_NAMES", "ArtifactsConfig", "LatencyConfig",
     "SAMPLER_OPTIONS", "Cifar10Config", "DatasetConfig", "DigitsConfig", "FolderLayout",
     "ImageFolderConfig", "RunConfig", "RunTarget", "SamplerConfig", "Status", "StorageConfig",

@@ -19,6 +19,7 @@ from dse.config._datasets import (
     dataset_config,
     folder_layout,
 )
+from dse.config._compress import CompressConfig, compress_config
 from dse.config._train import NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
 from dse.records import ArchRecord, arch_record
 from dse.spec import ArchSpec
@@ -210,6 +211,16 @@ class RunConfig:
     sweep: SweepSpec
     artifacts: ArtifactsConfig = ArtifactsConfig()
     latency: LatencyConfig = LatencyConfig()
+    compress: CompressConfig = CompressConfig()
+
+    def __post_init__(self) -> None:
+        """Check what one node asks of another: compression starts from kept weights."""
+        if "compressed_mb" in self.sweep.objectives:
+            require(self.compress.enabled, "sweep.objectives has compressed_mb, which needs "
+                                           "compress.enabled=true")
+        if self.compress.enabled:
+            require(self.artifacts.keep, "compress.enabled=true needs artifacts.keep=true: "
+                                         "compression starts from each trial's kept weights")
 
     @property
     def storage_url(self) -> str:
@@ -354,6 +365,7 @@ def run_config(values: dict[str, Any]) -> RunConfig:
         artifacts=from_mapping(ArtifactsConfig, dict(values.get("artifacts") or {}),
                                node="artifacts"),
         latency=from_mapping(LatencyConfig, dict(values.get("latency") or {}), node="latency"),
+        compress=compress_config(dict(values.get("compress") or {})),
     )
     if sweep.kind == "grid":
         archs = [arch_record(cfg.arch_for(p)) for p in sweep.points()]

@@ -23,7 +23,7 @@ from dse.weights import WEIGHTS_FILENAME, WEIGHTS_MIMETYPE
 if TYPE_CHECKING:
     from optuna.artifacts._protocol import ArtifactStore
 
-__all__ = ["open_artifact_store", "read_artifact", "upload_weights"]
+__all__ = ["open_artifact_store", "read_artifact", "upload_bytes", "upload_weights"]
 
 
 def open_artifact_store(location: str, *, create: bool = False) -> ArtifactStore:
@@ -66,13 +66,21 @@ def upload_weights(trial: optuna.Trial, store: ArtifactStore, data: bytes) -> st
     attributes: its late result still keeps its weights, in the store without the trial's link
     (the result row names the artifact).
     """
+    return upload_bytes(trial, store, data, filename=WEIGHTS_FILENAME, mimetype=WEIGHTS_MIMETYPE)
+
+
+def upload_bytes(trial: optuna.Trial | optuna.trial.FrozenTrial, store: ArtifactStore, data: bytes,
+                 *, filename: str, mimetype: str,
+                 storage: optuna.storages.BaseStorage | None = None) -> str:
+    """Upload bytes as a file `filename` of `trial` (a finished one needs its `storage`); the
+    artifact id. A trial another worker failed meanwhile gets the bytes without the link."""
     with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, WEIGHTS_FILENAME)
+        path = os.path.join(folder, filename)
         with open(path, "wb") as file:
             file.write(data)
         try:
             return upload_artifact(artifact_store=store, file_path=path, study_or_trial=trial,
-                                   mimetype=WEIGHTS_MIMETYPE)
+                                   mimetype=mimetype, storage=storage)
         except UpdateFinishedTrialError:
             artifact_id = str(uuid.uuid4())
             store.write(artifact_id, io.BytesIO(data))

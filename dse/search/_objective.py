@@ -46,14 +46,19 @@ class Outcome:
     record: ResultRecord
     arch: ArchRecord
     latency_ms: float | None = None  # this worker's batch-1 latency, when the run measures it
+    compressed_mb: float | None = None  # size after the first compress setting, when compressed
 
     def objective_values(self, objectives: Sequence[str]) -> list[float] | None:
         """Values for Optuna (accuracy is validation top-1), or None when nothing was measured."""
         if not self.record.status.measured or self.record.val_top1 is None:
             return None
         table = {"accuracy": self.record.val_top1, "size_mb": self.arch.size_mb,
-                 "macs": float(self.arch.macs), "latency_ms": self.latency_ms}
-        return [table[o] for o in objectives]  # type: ignore[misc]  # latency: measured when asked
+                 "macs": float(self.arch.macs), "latency_ms": self.latency_ms,
+                 "compressed_mb": self.compressed_mb}
+        values = [table[o] for o in objectives]
+        if any(v is None for v in values):  # a reused result without weights: not compressed
+            return None
+        return values  # type: ignore[return-value]
 
 
 class PruningCallback(pl.Callback):

@@ -37,13 +37,16 @@ class Progress:
         seconds = per_trial * (self.total - self.done) / max(1, self.workers)
         return f"  ETA {int(seconds // 60)}:{int(seconds % 60):02d}"
 
-    def trial(self, record: ResultRecord, arch: ArchRecord | None) -> None:
-        """Print the line of a finished trial."""
+    def trial(self, record: ResultRecord, arch: ArchRecord | None,
+              compressed_mb: float | None = None) -> None:
+        """Print the line of a finished trial (with its first compressed size, if any)."""
         self.finished_here += 1
         if record.status.final:
             self.done = min(self.total, self.done + 1)
         width = len(str(self.total))
         size = f"{arch.size_mb:.3f} MB" if arch else "-"
+        if arch and compressed_mb:
+            size += f" ({compressed_mb:.3f} MB compressed, {arch.size_mb / compressed_mb:.1f}x)"
         seconds = _fmt(record.wall_time_s, ".1f")
         extra = f"  ({record.reason})" if record.reason and record.status is not Status.COMPLETE \
             else ""

@@ -45,7 +45,8 @@ from dse import interrupt
 from dse.config import RunConfig, Status
 from dse.data import DataError
 from dse.records import ResultRecord
-from dse.search._artifacts import open_artifact_store, upload_weights
+from dse.search._artifacts import open_artifact_store, upload_bytes, upload_weights
+from dse.search._compress import KeepBytes, compress_outcome
 from dse.search._objective import (
     KeepWeights,
     Outcome,
@@ -325,11 +326,13 @@ def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConf
         attrs["weights_artifact"] = rec.weights_artifact
     if outcome.latency_ms is not None:
         attrs["latency_ms"] = outcome.latency_ms
+    if outcome.compressed_mb is not None:
+        attrs["compressed_mb"] = outcome.compressed_mb
     values = outcome.objective_values(cfg.sweep.objectives if cfg.sweep.kind == "search"
                                       else ("accuracy",))
     _finish(study, storage, trial, attrs=attrs, values=values,
             state=TrialState.PRUNED if values is None else None)
-    progress.trial(rec, arch)
+    progress.trial(rec, arch, outcome.compressed_mb)
 
 
 def _keeper(cfg: RunConfig, trials: list[optuna.Trial]) -> KeepWeights | None:
@@ -339,6 +342,17 @@ def _keeper(cfg: RunConfig, trials: list[optuna.Trial]) -> KeepWeights | None:
     artifacts = open_artifact_store(cfg.artifact_location, create=True)
     by_number = {t.number: t for t in trials}
     return lambda number, data: upload_weights(by_number[number], artifacts, data)
+
+
+def _byte_keeper(cfg: RunConfig, trials: list[optuna.Trial]) -> KeepBytes | None:
+    """Uploads an encoded network as an artifact of its trial, when the run keeps them."""
+    if cfg.artifact_location is None or not cfg.compress.keep_bytes:
+        return None
+    artifacts = open_artifact_store(cfg.artifact_location, create=True)
+    by_number = {t.number: t for t in trials}
+    return lambda number, name, data: upload_bytes(by_number[number], artifacts, data,
+                                                   filename=name,
+                                                   mimetype="application/octet-stream")
 
 
 def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
@@ -361,6 +375,8 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
             outcome = settle(cfg, store, trial_number=trial.number, point=point,
                              seed=seeds[trial.number], threads=threads)
             if outcome is not None:
+                outcome = compress_outcome(cfg, store, outcome, threads=threads,
+                                           keep=_byte_keeper(cfg, [trial]))
                 _tell(study, storage, cfg, trial, outcome, progress)
                 todo.remove(trial)
         if todo:
@@ -369,6 +385,8 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
                                    threads=threads, callbacks=callbacks,
                                    keep=_keeper(cfg, todo))
             for trial, outcome in zip(list(todo), outcomes, strict=True):
+                outcome = compress_outcome(cfg, store, outcome, threads=threads,
+                                           keep=_byte_keeper(cfg, [trial]))
                 _tell(study, storage, cfg, trial, outcome, progress)
                 todo.remove(trial)
     except optuna.TrialPruned:  # one trial (pruning callbacks need one seed per pass)

@@ -15,16 +15,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from dse.records import ArchRecord, LatencyRecord, ResultRecord, Status
+from dse.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord, Status
 from dse.store._engine import connect
 from dse.store._lock import named_lock
-from dse.store._tables import ArchRow, LatencyRow, ResultRow
+from dse.store._tables import ArchRow, CompressionRow, LatencyRow, ResultRow
 from dse.store._urls import redact_url
 
 __all__ = ["Store", "open_store", "unknown_study"]
 
 _ARCH_FIELDS = tuple(f.name for f in fields(ArchRecord))
 _LATENCY_FIELDS = tuple(f.name for f in fields(LatencyRecord))
+_COMPRESSION_FIELDS = tuple(f.name for f in fields(CompressionRecord) if f.name != "id")
 _RESULT_FIELDS = tuple(f.name for f in fields(ResultRecord) if f.name != "id")
 _METRICS = ("val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "wall_time_s",
             "images_per_s")
@@ -217,6 +218,34 @@ class Store:
                 found += [LatencyRecord(**{name: getattr(row, name) for name in _LATENCY_FIELDS})
                           for row in session.scalars(query)]
         return found
+
+    def save_compression(self, rec: CompressionRecord) -> bool:
+        """Store a compression unless its (study, trial, setting) is stored; the first wins.
+
+        Returns:
+            Whether this record was stored (False: one was there already).
+        """
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        values = {name: getattr(rec, name) for name in _COMPRESSION_FIELDS}
+        for name in ("val_top1", "val_top5", "test_top1", "test_top5"):
+            values[name] = _no_nan(values[name])
+        statement = (
+            dialect.insert(CompressionRow)
+            .values(**{**values, "created_at": _utc(rec.created_at)})
+            .on_conflict_do_nothing(index_elements=["study", "trial_number", "setting"])
+            .returning(CompressionRow.id)  # a row back: inserted (rowcount is -1 on psycopg)
+        )
+        with self._sessions.begin() as session:
+            return session.execute(statement).first() is not None
+
+    def compressions(self, study: str) -> list[CompressionRecord]:
+        """Every stored compression of `study`, in save order."""
+        query = select(CompressionRow).where(CompressionRow.study == study).order_by(
+            CompressionRow.id)
+        with self._sessions() as session:
+            return [CompressionRecord(id=row.id, **{
+                name: _utc(row.created_at) if name == "created_at" else getattr(row, name)
+                for name in _COMPRESSION_FIELDS}) for row in session.scalars(query)]
 
     def studies(self) -> list[str]:
         """Names of the studies that have results, sorted.

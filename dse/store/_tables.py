@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "LatencyRow", "ResultRow"]
+__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "CompressionRow", "LatencyRow", "ResultRow"]
 
 
 class Base(DeclarativeBase):
@@ -111,6 +111,37 @@ class LatencyRow(Base):
     q1_ms: Mapped[float] = mapped_column(Double)
     q3_ms: Mapped[float] = mapped_column(Double)
     repeats: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CompressionRow(Base):
+    """A trial's network compressed with one setting, once per (study, trial, setting)."""
+
+    __tablename__ = "dse_compression"
+    __table_args__ = (
+        UniqueConstraint("study", "trial_number", "setting", name="uq_dse_compression_setting"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    study: Mapped[str] = mapped_column(String)
+    trial_number: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(String)
+    setting: Mapped[str] = mapped_column(String)
+    setting_hash: Mapped[str] = mapped_column(String)
+    keep: Mapped[float] = mapped_column(Double)
+    bits: Mapped[dict[str, int]] = mapped_column(JSON)
+    index_bits: Mapped[int] = mapped_column(Integer)
+    prune: Mapped[str] = mapped_column(String)
+    kept_fraction: Mapped[float] = mapped_column(Double)
+    compressed_bytes: Mapped[int] = mapped_column(BigInteger)
+    original_bytes: Mapped[int] = mapped_column(BigInteger)
+    val_top1: Mapped[float | None] = mapped_column(Double)
+    val_top5: Mapped[float | None] = mapped_column(Double)
+    test_top1: Mapped[float | None] = mapped_column(Double)
+    test_top5: Mapped[float | None] = mapped_column(Double)
+    time_s: Mapped[float] = mapped_column(Double)
+    artifact: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

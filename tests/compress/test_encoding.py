@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -60,12 +61,24 @@ def test_all_weights_kept() -> None:
     assert np.abs(decoded - weights).max() < np.ptp(weights) / 15  # within a centroid spacing
 
 
-def test_one_weight_kept_comes_back_exactly() -> None:
+def test_one_weight_kept_comes_back_as_its_float16_rounding() -> None:
     weights = np.random.default_rng(7).standard_normal((32, 16, 3, 3)).astype(np.float32)
     mask = prune_mask(weights, 1e-9)
     assert mask.sum() == 1
-    decoded = decode_layer(_round_trip(weights, mask, 8, 8))
-    assert np.array_equal(decoded[mask], weights[mask]) and np.count_nonzero(decoded) == 1
+    blob = _round_trip(weights, mask, 8, 8)
+    decoded = decode_layer(blob)
+    half = weights[mask].astype(np.float16).astype(np.float32)
+    assert np.array_equal(decoded[mask], half) and np.count_nonzero(decoded) == 1
+    assert decoded[mask][0] != weights[mask][0]  # this value is not a float16: it was rounded
+
+
+def test_a_codebook_beyond_float16_range_stays_float32() -> None:
+    weights = np.array([-3e38, -1e38, 1e38, 3e38], dtype=np.float32)
+    mask = np.ones(4, dtype=bool)
+    small = _round_trip(np.array([-3.0, -1.0, 1.0, 3.0], dtype=np.float32), mask, 2, 3)
+    large = _round_trip(weights, mask, 2, 3)
+    assert _same_bits(decode_layer(large), weights)  # four centroids: every value exactly
+    assert len(large) - len(small) == 4 * 2  # four codebook values of 4 bytes, not 2
 
 
 def test_kept_weights_all_equal_make_one_shared_weight() -> None:
@@ -154,6 +167,41 @@ def _network() -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.n
     return layers, dense
 
 
+def test_a_given_sharing_is_stored_as_is() -> None:
+    # fine-tuned centroids: out of order, a -0.0, one unused, two equal values
+    rng = np.random.default_rng(7)
+    weights = rng.normal(size=(6, 5, 3, 3)).astype(np.float32)
+    mask = prune_mask(weights, 0.4)
+    codebook = np.array([0.5, -0.0, -1.25, 2.0, 0.5], dtype=np.float32)
+    indices = rng.choice([0, 1, 2, 4], size=int(mask.sum()))
+    expected = np.zeros(weights.size, dtype=np.float32)
+    expected[np.flatnonzero(mask)] = codebook[indices] + np.float32(0.0)
+    blob = encode_layer(weights, mask, bits=3, index_bits=4, sharing=(codebook, indices))
+    assert _same_bits(decode_layer(blob), expected.reshape(weights.shape))
+    assert _same_bits(quantised(weights, mask, bits=3, sharing=(codebook, indices)),
+                      expected.reshape(weights.shape))
+    network = encode_network({"w": (weights, mask)}, {}, bits=3, index_bits=4,
+                             sharing={"w": (codebook, indices)})
+    assert _same_bits(decode_network(network)["w"], expected.reshape(weights.shape))
+
+
+@pytest.mark.parametrize(("sharing", "message"), [
+    ((np.zeros(9, dtype=np.float32), np.zeros(4, dtype=np.int64)), "at most 2\\*\\*bits = 8"),
+    ((np.zeros(2, dtype=np.float32), np.zeros(3, dtype=np.int64)), "must be 4 integers"),
+    ((np.zeros(2, dtype=np.float32), np.array([0, 1, 2, 0])), "in 0..1"),
+    ((np.array([np.nan, 1.0]), np.zeros(4, dtype=np.int64)), "finite numbers"),
+])
+def test_a_sharing_that_does_not_fit_is_refused(sharing: tuple[np.ndarray, np.ndarray],
+                                                message: str) -> None:
+    weights = np.arange(8, dtype=np.float32)
+    mask = weights >= 4
+    with pytest.raises(ValueError, match=message):
+        encode_layer(weights, mask, bits=3, index_bits=4, sharing=sharing)
+    with pytest.raises(ValueError, match="not a layer"):
+        encode_network({"w": (weights, mask)}, {}, bits=3, index_bits=4,
+                       sharing={"v": sharing})
+
+
 def test_network_round_trip_and_header() -> None:
     layers, dense = _network()
     bits = {"conv1.weight": 8, "fire2.squeeze.weight": 8, "fire2.expand1x1.weight": 6,
@@ -173,7 +221,8 @@ def test_network_round_trip_and_header() -> None:
                                                  "nbytes": entries["fire2.expand3x3.weight"]["nbytes"]}
     assert entries["fire2.bn.running_var"] == {"name": "fire2.bn.running_var", "kind": "dense",
                                                "shape": [16], "nbytes": 64}
-    header_bytes = len(json.dumps(header, separators=(",", ":")).encode())
+    header_bytes = len(zlib.compress(json.dumps(header, separators=(",", ":")).encode(), 9))
+    assert header["meta"] == {}
     assert len(data) == 8 + header_bytes + sum(e["nbytes"] for e in header["tensors"])
     dense_bytes = sum(4 * v.size for v in dense.values()) + sum(4 * w.size for w, _ in layers.values())
     ratio = dense_bytes / len(data)

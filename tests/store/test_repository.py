@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from dse.records import LatencyRecord
+from dse.records import CompressionRecord, LatencyRecord
 from dse.store import Store, open_store
 from store._records import proxy_arch, result
 
@@ -56,6 +56,26 @@ def test_a_latency_is_stored_once_per_setting_and_read_by_network(store: Store) 
     found = store.latencies([first.fingerprint])
     assert sorted((r.batch, r.median_ms) for r in found) == [(1, 1.5), (32, 20.0)]
     assert measured in found and store.latencies([]) == []
+
+
+def test_a_compression_is_stored_once_per_trial_and_setting(store: Store) -> None:
+    arch = proxy_arch(sr=0.25)
+    moment = datetime(2026, 11, 23, 22, 0, 5, 125_000, tzinfo=UTC)
+    rec = CompressionRecord(
+        study="s", trial_number=4, seed=1, fingerprint=arch.fingerprint, setting="8bit-33pct",
+        setting_hash="h" * 16, keep=0.33, bits={"squeeze": 8, "expand3x3": 6}, index_bits=8,
+        prune="layer", kept_fraction=0.3301, compressed_bytes=9_001, original_bytes=arch.size_bytes,
+        val_top1=0.9, val_top5=0.99, test_top1=float("nan"), test_top5=0.98, time_s=2.5,
+        artifact="a1", created_at=moment)
+    assert store.save_compression(rec) is True
+    assert store.save_compression(CompressionRecord(**{**rec.__dict__, "time_s": 9.0})) is False
+    other = CompressionRecord(**{**rec.__dict__, "setting": "6bit-33pct", "compressed_bytes": 7_000})
+    assert store.save_compression(other) is True
+    store.save_compression(CompressionRecord(**{**rec.__dict__, "study": "t"}))
+    first, second = store.compressions("s")
+    assert first == CompressionRecord(**{**rec.__dict__, "test_top1": None, "id": first.id})
+    assert second.setting == "6bit-33pct" and second.id > first.id  # save order
+    assert first.ratio == arch.size_bytes / 9_001 and store.compressions("none") == []
 
 
 def test_result_round_trip(store: Store) -> None:
