@@ -89,9 +89,9 @@ class CompressConfig:
     # fine-tune lengths as fractions of the training run's steps (train.epochs x batches), so
     # that a preset's compression costs the same share of its training: 0.15 of digits' 20
     # epochs is 3 epochs, of CIFAR-10's 5 is 0.75
-    prune_fraction: float = 0.15  # masked fine-tune after pruning
+    prune_fraction: float = 0.2  # masked fine-tune after pruning
     share_fraction: float = 0.05  # fine-tune of the shared weights after k-means; 0: none
-    lr_scale: float = 0.5  # fine-tunes start at train.lr * lr_scale and fall linearly to 0
+    lr_scale: float = 0.2  # fine-tunes start at train.lr * lr_scale and fall linearly to 0
     iterations: int = 30  # most Lloyd iterations of each layer's k-means
     keep_bytes: bool = True  # upload each encoded network as an artifact of its trial
 

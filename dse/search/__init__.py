@@ -8,12 +8,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["PRUNERS", "SAMPLERS", "StudyReport", "make_pruner", "make_sampler", "open_study",
-           "read_artifact", "run_study", "study_definition"]
+__all__ = ["PRUNERS", "SAMPLERS", "StudyReport", "compress_study", "make_pruner", "make_sampler",
+           "open_study", "read_artifact", "run_study", "study_definition"]
 
 _WHERE = {"PRUNERS": "_samplers", "SAMPLERS": "_samplers", "make_pruner": "_samplers",
           "make_sampler": "_samplers", "StudyReport": "_study", "open_study": "_study",
-          "run_study": "_study", "read_artifact": "_artifacts",
+          "run_study": "_study", "read_artifact": "_artifacts", "compress_study": "_compress",
           "study_definition": "_storage"}
 
 

@@ -3,9 +3,11 @@ configured setting (dse.compression), stored once per (study, trial, setting).""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
 import torch
@@ -13,15 +15,17 @@ import torch
 from dse.compression import compress_network
 from dse.config import RunConfig
 from dse.expand import expand, fingerprint
-from dse.records import ArchRecord, CompressionRecord, ResultRecord
-from dse.search._artifacts import read_artifact
+from dse.records import ArchRecord, CompressionRecord, ResultRecord, counted_results
+from dse.search._artifacts import open_artifact_store, read_artifact
 from dse.search._objective import Outcome, data_for
 from dse.spec import ArchSpec
-from dse.store import Store
+from dse.store import Store, open_store, unknown_study
+from dse.sweep import point_label
 from dse.train import resolve_device
 from dse.weights import decode_weights
 
-__all__ = ["COMPRESSED_FILENAME", "KeepBytes", "compress_outcome", "compress_result"]
+__all__ = ["COMPRESSED_FILENAME", "KeepBytes", "compress_outcome", "compress_result",
+           "compress_study"]
 
 log = logging.getLogger(__name__)
 COMPRESSED_FILENAME = "compressed-{setting}.dsec"  # an encoded network, as an artifact
@@ -104,9 +108,61 @@ def compress_outcome(cfg: RunConfig, store: Store, outcome: Outcome, *, threads:
     return replace(outcome, compressed_mb=records[0].compressed_mb)
 
 
-def compress_all(cfg: RunConfig, store: Store, pairs: Sequence[tuple[ResultRecord, ArchRecord]],
-                 *, threads: int | None, keep: KeepBytes | None = None
-                 ) -> list[CompressionRecord]:
-    """compress_result for each (result, network) pair, in order; every record they have."""
-    return [c for result, arch in pairs
-            for c in compress_result(cfg, store, result, arch, threads=threads, keep=keep)]
+def _study_results(cfg: RunConfig, store: Store) -> list[ResultRecord]:
+    """The study's measured results that kept weights; ValueError when there are none, or
+    when the config's data or training is not the study's."""
+    results = store.results(cfg.study_name)
+    if not results:
+        raise ValueError(unknown_study(cfg.study_name, store.studies(), cfg.storage_url))
+    measured = [r for r in counted_results(results) if r.status.measured]
+    kept = [r for r in measured if r.weights_artifact and r.weights_store]
+    if not kept:
+        raise ValueError(f"study {cfg.study_name!r} has {len(measured)} measured result(s) and "
+                         "none kept its weights (artifacts.keep was false, or it ran before "
+                         "weights were kept); compression starts from them: run the sweep "
+                         "again with artifacts.keep=true")
+    for key, mine, theirs in (("training", cfg.train_hash, kept[0].train_config_hash),
+                              ("dataset", cfg.dataset_key, kept[0].dataset)):
+        if mine != theirs:
+            raise ValueError(f"this config's {key} ({mine}) is not the one study "
+                             f"{cfg.study_name!r} trained with ({theirs}): pass the overrides "
+                             "its run had (fine-tunes follow its training)")
+    return kept
+
+
+def compress_study(cfg: RunConfig, *, threads: int | None = None) -> list[CompressionRecord]:
+    """Compress every measured result of a finished study that kept its weights, with each
+    setting it has no record of; prints a line per trial. Every record of those trials.
+
+    Raises:
+        ValueError: an unknown study, no kept weights, or a config whose data or training
+            is not the study's (nothing is stored then).
+    """
+    location = cfg.artifact_location
+    with open_store(cfg.storage_url) as store:
+        kept = _study_results(cfg, store)
+        archs = store.archs(r.fingerprint for r in kept)
+        artifacts = open_artifact_store(location, create=True) if location and \
+            cfg.compress.keep_bytes else None
+
+        def keep(_: int, __: str, data: bytes) -> str:  # a finished trial takes no new link
+            artifact_id = str(uuid.uuid4())
+            artifacts.write(artifact_id, io.BytesIO(data))  # type: ignore[union-attr]
+            return artifact_id
+
+        print(f"compressing {len(kept)} result(s) of study '{cfg.study_name}' with "
+              f"{len(cfg.compress.settings)} setting(s)", flush=True)
+        done: list[CompressionRecord] = []
+        for result in kept:
+            records = compress_result(cfg, store, result, archs[result.fingerprint],
+                                      threads=threads, keep=keep if artifacts else None)
+            print(f"  trial {result.trial_number} {point_label(result.point)} seed={result.seed}: "
+                  + "; ".join(f"{c.setting} {c.compressed_mb:.3f} MB ({c.ratio:.1f}x) test "
+                              f"{_pct(c.test_top1)}" for c in records), flush=True)
+            done += records
+    return done
+
+
+def _pct(value: float | None) -> str:
+    """A fraction as a percentage, or '-'."""
+    return "-" if value is None else f"{100 * value:.1f}%"
