@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dse.cli import compose, to_plain
-from dse.config import ImageFolderConfig, RunConfig, Status, run_config, run_target
+from dse.config import LAYER_KINDS, ImageFolderConfig, RunConfig, Status, run_config, run_target
 
 HEAVY = ["torch", "optuna", "sqlalchemy", "hydra", "lightning", "pytorch_lightning", "omegaconf"]
 
@@ -45,10 +45,31 @@ def test_every_group_is_typed() -> None:
     assert cfg.sweep.kind == "search" and cfg.study_name == "pareto-digits"
     assert cfg.total() == 30 and cfg.input_sizes() == [16]
     assert [f.name for f in fields(cfg)] == ["arch", "dataset", "train", "sampler", "storage",
-                                             "study", "sweep", "artifacts", "latency"]
+                                             "study", "sweep", "artifacts", "latency", "compress"]
     # no data cache rides along
     with pytest.raises(FrozenInstanceError):
         cfg.study = cfg.study  # type: ignore[misc]
+
+
+def test_compression_is_off_by_default_and_on_in_its_sweep() -> None:
+    plain = _config()
+    assert not plain.compress.enabled and [s.name for s in plain.compress.settings] == \
+        ["8bit-33pct", "6bit-33pct", "5bit-25pct"]
+    cfg = _config("+sweep=compression")
+    assert cfg.compress.enabled and cfg.sweep.name == "compression" and cfg.sweep.grid["sr"]
+    paper = cfg.compress.settings[0]
+    assert (paper.keep, paper.uniform_bits) == (0.33, 8) and set(paper.bits) == set(LAYER_KINDS)
+    mixed = _config("compress.settings=[{keep: 0.5, bits: {expand3x3: 4, default: 6}}]")
+    [setting] = mixed.compress.settings
+    assert setting.name == "mixed-50pct" and setting.uniform_bits is None
+    assert setting.bits == {**dict.fromkeys(LAYER_KINDS, 6), "expand3x3": 4}
+    # what a setting's hash covers: the setting, the stage and the training, nothing else
+    hashes = {cfg.compress.setting_hash(s, cfg.train_hash) for s in cfg.compress.settings}
+    assert len(hashes) == 3
+    other = _config("+sweep=compression", "compress.lr_scale=0.3")
+    assert other.compress.setting_hash(paper, cfg.train_hash) not in hashes
+    # compression does not change what a study is: a study resumes with it on or off
+    assert cfg.definition() == _config("+sweep=compression", "compress.enabled=false").definition()
 
 
 def test_grid_items_and_names() -> None:
@@ -74,7 +95,32 @@ def test_grid_items_and_names() -> None:
                                          "onnxruntime, got ['tflite']"),
         (("latency.repeats=2",), "latency.repeats must be an integer >= 3, got 2"),
         (("+sweep=pareto", "sweep.objectives=[accuracy,speed]"),
-         "sweep.objectives must be from accuracy, size_mb, macs, latency_ms"),
+         "sweep.objectives must be from accuracy, size_mb, macs, latency_ms, compressed_mb"),
+        (("+sweep=pareto", "sweep.objectives=[accuracy,compressed_mb]"),
+         "sweep.objectives has compressed_mb, which needs compress.enabled=true"),
+        (("+sweep=compression", "artifacts.keep=false"),
+         "compress.enabled=true needs artifacts.keep=true"),
+        (("compress.enabled=true", "compress.settings=[]"),
+         "compress.enabled=true needs at least one entry in compress.settings"),
+        (("compress.settings=[{keep: 1.5, bits: 8}]",),
+         "compress.settings[0].keep must be in (0, 1], got 1.5"),
+        (("compress.settings=[{keep: 0.5, bits: 0}]",),
+         "compress.settings[0].bits must be an integer in [1, 16], got 0"),
+        (("compress.settings=[{keep: 0.5, bits: {fc: 5}}]",),
+         "compress.settings[0].bits: unknown layer kind 'fc'; valid: conv1, squeeze, expand1x1, "
+         "expand3x3, bypass, conv10 (and default)"),
+        (("compress.settings=[{keep: 0.5, bits: {squeeze: 5}}]",),
+         "compress.settings[0].bits has no entry for layer kind 'conv1'; give every kind or a "
+         "default"),
+        (("compress.settings=[{keep: 0.5}]",), "compress.settings[0] needs keep and bits"),
+        (("compress.settings=[{keep: 0.5, bits: 4, size: 1}]",),
+         "unknown compress.settings[0] key(s) ['size']"),
+        (("compress.settings=[{keep: 0.5, bits: 4}, {keep: 0.5, bits: 4}]",),
+         "compress.settings names must differ, got ['4bit-50pct', '4bit-50pct']"),
+        (("compress.prune=random",), "compress.prune must be one of global, layer, got 'random'"),
+        (("compress.index_bits=0",), "compress.index_bits must be an integer in [1, 16], got 0"),
+        (("compress.lr_scale=0",), "compress.lr_scale must be in (0, 10], got 0"),
+        (("+compress.epochs=3",), "unknown compress key(s) ['epochs']"),
         (("+sweep=pareto", "sampler.name=sa"), "unknown sampler 'sa'; valid: tpe, gp, nsga2"),
         (("+sweep=pareto", "+sampler.cooling=0.5"), "unknown option(s) ['cooling'] for sampler tpe"),
         (("+sweep=pareto", "sampler=anneal", "sampler.cooling=2"),

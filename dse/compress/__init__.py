@@ -22,6 +22,7 @@ from dse.compress._kmeans import assign, linear_centroids, share_weights
 from dse.compress._prune import global_masks, keep_count, prune_mask
 from dse.compress._sparse import Sharing, decode_layer, encode_layer, quantised
 
-__all__ = ["Sharing", "assign", "canonical_codes", "decode_layer", "decode_network", "encode_layer", "encode_network",
-           "global_masks", "huffman_decode", "huffman_encode", "huffman_lengths", "keep_count",
-           "linear_centroids", "network_header", "prune_mask", "quantised", "share_weights"]
+__all__ = ["Sharing", "assign", "canonical_codes", "decode_layer", "decode_network", "encode_layer",
+           "encode_network", "global_masks", "huffman_decode", "huffman_encode", "huffman_lengths",
+           "keep_count", "linear_centroids", "network_header", "prune_mask", "quantised",
+           "share_weights"]

@@ -11,9 +11,9 @@ Bytes of encode_network:
     b"DSEC"                     magic
     uint32 little-endian        byte length of the header
     header                      zlib-compressed UTF-8 JSON (the tensor names repeat their
-                                prefixes; compressed, a header costs a few hundred bytes): {"format": "dse.compress", "version": 1,
-                                "meta": {...}, "tensors": [{"name",
-                                "kind": "sparse" | "dense", "shape",
+                                prefixes; compressed, a header costs a few hundred bytes):
+                                {"format": "dse.compress", "version": 1, "meta": {...},
+                                "tensors": [{"name", "kind": "sparse" | "dense", "shape",
                                 "nbytes", and for sparse ones "bits", "index_bits"}, ...]}
     payload                     each tensor's bytes in header order, `nbytes` each
 

@@ -12,15 +12,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dse.sweep import stable_hash
-from dse.typed import from_mapping, is_int, require, require_bool, require_choice, require_int, \
-    require_number
+from dse.typed import from_mapping, is_int, require, require_bool, require_choice, require_int, require_number
 
 __all__ = ["LAYER_KINDS", "PRUNE_SCOPES", "CompressConfig", "CompressSetting", "compress_config"]
 
 # The convolutions of a generated SqueezeNet, by role (dse.model names them so): the stem,
 # each Fire module's squeeze and expand layers, complex-bypass 1x1 convolutions, the classifier.
 LAYER_KINDS = ("conv1", "squeeze", "expand1x1", "expand3x3", "bypass", "conv10")
-PRUNE_SCOPES = ("layer", "global")
+PRUNE_SCOPES = ("global", "layer")
 MAX_BITS = 16  # dse.compress keeps cluster indices in 16 bits
 PAPER_KEEP = 0.33  # Table 2: 1,248,424 -> 421,098 parameters kept (33.7 %), "33% sparsity"
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from dse.config._compress import CompressConfig, compress_config
 from dse.config._datasets import (
     ADDED_DATASET_KEYS,
     NON_RESULT_DATASET_KEYS,
@@ -19,7 +20,6 @@ from dse.config._datasets import (
     dataset_config,
     folder_layout,
 )
-from dse.config._compress import CompressConfig, compress_config
 from dse.config._train import NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
 from dse.records import ArchRecord, arch_record
 from dse.spec import ArchSpec

@@ -116,7 +116,8 @@ def test_compress_command_adds_only_the_settings_a_study_lacks(
 
 @pytest.mark.parametrize(("overrides", "needle"), [
     (("compress.settings=[{keep: 0, bits: 8}]",), "compress.settings[0].keep must be in (0, 1], got 0"),
-    (("compress.settings=[{keep: 0.5, bits: 17}]",), "compress.settings[0].bits must be an integer in [1, 16], got 17"),
+    (("compress.settings=[{keep: 0.5, bits: 17}]",),
+     "compress.settings[0].bits must be an integer in [1, 16], got 17"),
     (("compress.settings=[{keep: 0.5, bits: {fc: 5}}]",), "unknown layer kind 'fc'; valid: conv1"),
     (("train.epochs=3",), "this config's training"),
 ])
