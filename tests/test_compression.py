@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from dse.compress import decode_network, network_header
+from dse.compress import (
+    decode_layer,
+    decode_network,
+    encode_layer,
+    network_header,
+    prune_mask,
+    quantised,
+)
 from dse.compression import (
     compress_network,
     conv_layers,
@@ -62,6 +69,21 @@ def test_the_decoded_network_is_what_the_record_measured(trained) -> None:  # ty
     assert all(e["name"].endswith(".bias") for e in dense)
     assert {e["name"] for e in header["tensors"] if e["kind"] == "sparse"} == set(layers)
     assert arch_record(spec).size_bytes / len(done.data) > 7  # measured 8.5x
+
+
+@pytest.mark.parametrize(("keep", "bits"), [(1.0, 8), (0.33, 8), (0.33, 6), (0.05, 2)])
+def test_trained_layers_round_trip_bit_for_bit(trained, keep: float, bits: int) -> None:  # type: ignore[no-untyped-def]
+    _, weights, _, _, _ = trained
+    for name, value in weights.items():
+        if value.ndim != 4:
+            continue
+        w = value.numpy()
+        mask = prune_mask(w, keep)
+        blob = encode_layer(w, mask, bits=bits, index_bits=8)
+        decoded = decode_layer(blob)
+        want = quantised(w, mask, bits=bits)
+        assert decoded.dtype == want.dtype and decoded.tobytes() == want.tobytes(), name
+        assert len(np.unique(decoded[mask])) <= 2**bits and not decoded[~mask].any()
 
 
 def test_keeping_everything_at_16_bits_keeps_the_accuracy(trained) -> None:  # type: ignore[no-untyped-def]
