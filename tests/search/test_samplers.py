@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+from pathlib import Path
 
 import optuna
 import pytest
@@ -55,9 +57,9 @@ def test_trials_draw_from_distinct_reproducible_streams(name: str) -> None:
     assert trial_seed(7, 1) != trial_seed(7, 2) and trial_seed(7, 1) == trial_seed(7, 1)
 
 
-def _run_anneal(seed: int, n: int = 40) -> optuna.Study:
-    """Anneal a 2-D quadratic with a categorical offset."""
-    study = optuna.create_study(sampler=AnnealingSampler(seed=seed, n_startup_trials=5))
+def _run(sampler: optuna.samplers.BaseSampler, n: int = 40) -> optuna.Study:
+    """Minimise a 2-D quadratic with a categorical offset (minimum 0 at x=1.5, k=7, c=b)."""
+    study = optuna.create_study(sampler=sampler)
 
     def objective(trial: optuna.Trial) -> float:
         x = trial.suggest_float("x", -5, 5)
@@ -69,15 +71,44 @@ def _run_anneal(seed: int, n: int = 40) -> optuna.Study:
     return study
 
 
-def test_annealing_is_seeded_and_improves_on_random() -> None:
+def _run_anneal(seed: int, n: int = 40) -> optuna.Study:
+    """The annealing sampler on the quadratic."""
+    return _run(AnnealingSampler(seed=seed, n_startup_trials=5), n)
+
+
+def _late_median(study: optuna.Study) -> float:
+    """Median value of trials 20..39: where a sampler's proposals are once it has learned."""
+    return statistics.median(t.value for t in study.trials[20:])  # type: ignore[misc]
+
+
+def test_annealing_is_seeded_and_stays_in_bounds() -> None:
     a, b = _run_anneal(3), _run_anneal(3)
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
     assert [t.params for t in _run_anneal(4).trials] != [t.params for t in a.trials]
-    # After the random start-up, proposals stay near good states: the best of the annealed
-    # phase beats the best of the 5 random start-up trials.
-    startup = min(t.value for t in a.trials[:5])
-    assert a.best_value < startup
     assert all(-5 <= t.params["x"] <= 5 and 0 <= t.params["k"] <= 10 for t in a.trials)
+
+
+def test_annealing_concentrates_near_the_optimum_where_random_does_not() -> None:
+    # Measured over seeds 0..19: annealing's late median 0.13 .. 4.9, random's 8.6 .. 42.5.
+    # The bound sits between them; random search fails this test on every seed.
+    bound = 6.0
+    for seed in range(8):
+        assert _late_median(_run_anneal(seed)) < bound, seed
+        assert _late_median(_run(optuna.samplers.RandomSampler(seed=seed))) > bound, seed
+
+
+def test_parallel_workers_on_one_chain_propose_different_points(tmp_path: Path) -> None:
+    """Two workers asking at once see the same finished trials, yet draw different
+    neighbours: each proposal is seeded by its trial number."""
+    url = f"sqlite:///{tmp_path / 'anneal.db'}"
+    first = optuna.create_study(study_name="chain", storage=url,
+                                sampler=AnnealingSampler(seed=0, n_startup_trials=3))
+    first.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1.5) ** 2, n_trials=6)
+    other = optuna.load_study(study_name="chain", storage=url,
+                              sampler=AnnealingSampler(seed=0, n_startup_trials=3))
+    a, b = first.ask(), other.ask()  # both before either tells
+    xa, xb = a.suggest_float("x", -5, 5), b.suggest_float("x", -5, 5)
+    assert a.number != b.number and xa != xb
 
 
 def test_annealing_rejects_bad_schedule() -> None:
