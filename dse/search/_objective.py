@@ -48,6 +48,15 @@ class Outcome:
     latency_ms: float | None = None  # this worker's batch-1 latency, when the run measures it
     compressed_mb: float | None = None  # size after the first compress setting, when compressed
 
+    def rejected_values(self, objectives: Sequence[str]) -> list[float] | None:
+        """Values for an over-budget point, never trained: no accuracy (0.0, the worst), its
+        exact size and MACs, its 32-bit size as its compressed size (an upper bound), and
+        its latency when measured; None when an objective has no value."""
+        table = {"accuracy": 0.0, "size_mb": self.arch.size_mb, "macs": float(self.arch.macs),
+                 "latency_ms": self.latency_ms, "compressed_mb": self.arch.size_mb}
+        values = [table[o] for o in objectives]
+        return None if any(v is None for v in values) else values  # type: ignore[misc]
+
     def objective_values(self, objectives: Sequence[str]) -> list[float] | None:
         """Values for Optuna (accuracy is validation top-1), or None when nothing was measured."""
         if not self.record.status.measured or self.record.val_top1 is None:
@@ -130,7 +139,9 @@ def settle(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, 
     if reason is not None:
         record = _record(cfg, status=Status.REJECTED, reason=reason, **common)
         store.save_result(record)
-        return Outcome(record, arch)
+        latency = objective_latency(cfg, store, arch, threads=threads) \
+            if "latency_ms" in cfg.sweep.objectives else None  # a search learns from it
+        return Outcome(record, arch, latency)
     earlier = store.find_reusable(fingerprint=arch.fingerprint, seed=seed,
                                   dataset=cfg.dataset_key, train_config_hash=cfg.train_hash)
     if earlier is None:

@@ -295,11 +295,15 @@ def _suggest(cfg: RunConfig, trial: optuna.Trial) -> dict[str, Any]:
 
 def _finish(study: optuna.Study, storage: optuna.storages.RDBStorage, trial: optuna.Trial, *,
             attrs: dict[str, Any] | None = None, state: TrialState | None = None,
-            values: list[float] | None = None) -> None:
-    """Set the trial's attrs and tell Optuna how it ended; a trial already ended is left be."""
+            values: list[float] | None = None,
+            constraints: dict[str, float] | None = None) -> None:
+    """Set the trial's attrs and constraints and tell Optuna how it ended; a trial already
+    ended is left be."""
     try:
         for key, value in (attrs or {}).items():
             trial.set_user_attr(key, value)
+        for key, value in (constraints or {}).items():
+            trial.set_constraint(key, value)
         if values is not None:
             study.tell(trial, values if len(values) > 1 else values[0])
         else:
@@ -310,6 +314,16 @@ def _finish(study: optuna.Study, storage: optuna.storages.RDBStorage, trial: opt
         log.warning("trial %d was failed by another worker while this one ran (its heartbeat "
                     "lapsed); the item ran again there. This result is kept; statistics count "
                     "only the first result saved for an item", trial.number)
+
+
+def _constraints(cfg: RunConfig, arch: Any) -> dict[str, float]:
+    """A search's budgets as Optuna constraints (feasible when <= 0), so that constraint-aware
+    samplers (tpe, gp, nsga2) learn where the infeasible region is; none for grids."""
+    if cfg.sweep.kind != "search":
+        return {}
+    study = cfg.study
+    return {**({"size_mb": arch.size_mb - study.max_size_mb} if study.max_size_mb else {}),
+            **({"macs": float(arch.macs - study.max_macs)} if study.max_macs else {})}
 
 
 def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConfig,
@@ -328,9 +342,12 @@ def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConf
         attrs["latency_ms"] = outcome.latency_ms
     if outcome.compressed_mb is not None:
         attrs["compressed_mb"] = outcome.compressed_mb
-    values = outcome.objective_values(cfg.sweep.objectives if cfg.sweep.kind == "search"
-                                      else ("accuracy",))
-    _finish(study, storage, trial, attrs=attrs, values=values,
+    objectives = cfg.sweep.objectives if cfg.sweep.kind == "search" else ("accuracy",)
+    values = outcome.objective_values(objectives)
+    constraints = _constraints(cfg, arch)
+    if constraints and rec.status is Status.REJECTED:
+        values = outcome.rejected_values(objectives)  # complete and infeasible: samplers learn
+    _finish(study, storage, trial, attrs=attrs, values=values, constraints=constraints,
             state=TrialState.PRUNED if values is None else None)
     progress.trial(rec, arch, outcome.compressed_mb)
 

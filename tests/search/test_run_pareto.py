@@ -27,6 +27,31 @@ def test_pareto_with_each_sampler(tmp_path: Path, sampler: str) -> None:
     assert len(results) == 3
 
 
+@pytest.mark.slow
+def test_budgets_reach_the_sampler_as_constraints(tmp_path: Path) -> None:
+    """Over-budget points are never trained and end complete but infeasible (worst accuracy,
+    their exact size), so constraint-aware samplers learn the region; feasible ones carry
+    their margin."""
+    out = dse_run(tmp_path, "+sweep=pareto", "sampler=random", "sweep.n_trials=6",
+                  "study.max_size_mb=0.4", "study.workers=1")
+    assert out.returncode == 0, out.stderr
+    url = f"sqlite:///{tmp_path}/studies.db"
+    study = optuna.load_study(study_name="pareto-digits", storage=url)
+    results = {r.trial_number: r for r in load_results(url, "pareto-digits")}
+    over = [t for t in study.trials if results[t.number].status.value == "rejected"]
+    within = [t for t in study.trials if results[t.number].status.value == "complete"]
+    assert over and within and len(over) + len(within) == 6
+    for trial in study.trials:
+        size = trial.user_attrs["size_mb"]
+        assert trial.state.name == "COMPLETE"
+        assert trial.constraints == {"size_mb": pytest.approx(size - 0.4)}
+    for trial in over:
+        assert trial.values == [0.0, trial.user_attrs["size_mb"]] and trial.constraints["size_mb"] > 0
+        assert results[trial.number].val_top1 is None  # never trained
+    for trial in within:
+        assert trial.constraints["size_mb"] <= 0 and trial.values[0] == results[trial.number].val_top1
+
+
 @pytest.mark.parametrize(
     ("overrides", "needle"),
     [
