@@ -22,6 +22,7 @@ from dse.config import RunConfig
 from dse.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.machine import free_cores, memory_bytes
 from dse.records import arch_record, counted_results
+from dse.search._hypervolume import REFERENCE_ATTR, reference_point
 from dse.search._artifacts import open_artifact_store
 from dse.search._objective import data_for
 from dse.search._progress import Progress
@@ -77,6 +78,9 @@ def _define(cfg: RunConfig, study: optuna.Study, definition: dict[str, object], 
     study.set_user_attr("dse_definition", definition)
     study.set_user_attr("sweep", cfg.sweep.name)
     study.set_user_attr("description", cfg.sweep.description)
+    reference = reference_point(cfg)
+    if reference is not None:  # fixed before the first trial: hypervolumes compare across runs
+        study.set_user_attr(REFERENCE_ATTR, reference)
     study.set_user_attr("dse_definition_hash", digest)
 
 

@@ -1,0 +1,73 @@
+"""Hypervolume against a fixed reference point: a hand-made study whose volume is known, and
+the reference a real search stores before its first trial."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from studyrun import dse_run
+from workers import optuna_url
+
+from dse.cli import compose, to_plain
+from dse.config import run_config
+from dse.records import arch_record
+from dse.search._hypervolume import (
+    REFERENCE_ATTR,
+    hypervolume_history,
+    reference_point,
+    stored_reference,
+)
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _trial(values: list[float], constraint: float | None = None) -> optuna.trial.FrozenTrial:
+    """A complete trial of (accuracy, size) with an optional size constraint."""
+    attrs = {} if constraint is None else {"constraints:size_mb": constraint}
+    return optuna.trial.create_trial(values=values, system_attrs=attrs)
+
+
+def test_hypervolume_of_a_hand_made_study_is_the_known_area() -> None:
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for trial in (_trial([0.6, 2.0]), _trial([0.8, 4.0]),
+                  _trial([0.99, 0.1], constraint=0.5),  # infeasible: counts nothing
+                  _trial([0.05, 1.0]),  # below chance: does not dominate the reference
+                  _trial([0.7, 3.0], constraint=-1.0)):  # feasible, inside the union
+        study.add_trial(trial)
+    # reference (accuracy 0.1, size 10): rectangles 0.5 x 8 = 4.0 and 0.7 x 6 = 4.2 overlap
+    # in 0.5 x 6 = 3.0, so the union is 5.2; (0.7, 3) adds 0.1 x 1 = 0.1
+    history = hypervolume_history(study, [0.1, 10.0])
+    assert [n for n, _ in history] == [0, 1, 2, 3, 4]
+    assert [v for _, v in history] == pytest.approx([4.0, 5.2, 5.2, 5.2, 5.3])
+
+
+def test_the_reference_is_chance_and_the_largest_network_of_the_space() -> None:
+    cfg = run_config(to_plain(compose("config", ["+sweep=pareto"])))
+    ref = reference_point(cfg)
+    assert ref is not None and ref["objectives"] == ["accuracy", "size_mb"]
+    largest = arch_record(cfg.arch_for({"base_e": 64, "incr_e": 64, "freq": 1, "sr": 1.0,
+                                        "pct3x3": 0.95, "bypass": "complex"}))
+    assert ref["point"] == [0.1, largest.size_mb]
+    macs = run_config(to_plain(compose("config", ["+sweep=pareto",
+                                                  "sweep.objectives=[accuracy,macs]"])))
+    assert reference_point(macs)["point"][1] >= largest.macs  # type: ignore[index]
+    latency = run_config(to_plain(compose("config", ["+sweep=pareto",
+                                                     "sweep.objectives=[accuracy,latency_ms]"])))
+    assert reference_point(latency) is None  # no bound on a measured latency
+    assert reference_point(run_config(to_plain(compose("config", ["+sweep=bypass"])))) is None
+
+
+@pytest.mark.slow
+def test_a_search_stores_its_reference_before_the_first_trial(tmp_path: Path) -> None:
+    done = dse_run(tmp_path, "+sweep=pareto", "sweep.n_trials=2", "study.workers=1",
+                   "sampler=random")
+    assert done.returncode == 0, done.stderr
+    study = optuna.load_study(study_name="pareto-digits",
+                              storage=optuna_url(f"sqlite:///{tmp_path}/studies.db"))
+    reference = stored_reference(study)
+    assert reference is not None and reference[0] == 0.1
+    assert study.user_attrs[REFERENCE_ATTR]["objectives"] == ["accuracy", "size_mb"]
+    history = hypervolume_history(study, reference)
+    assert len(history) == 2 and history[1][1] >= history[0][1] > 0
