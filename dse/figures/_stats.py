@@ -57,6 +57,8 @@ class PointGroup:
     seeds: tuple[int, ...]  # seeds of the measured results
     statuses: dict[str, int]  # status -> count, over every result of the point
     fingerprint: str | None = None  # the network's (None when unknown)
+    # validation top-1 over the same results: the model-selection split a front is picked on
+    val1: Stat = Stat(None, None, 0)
 
     @property
     def n(self) -> int:
@@ -90,8 +92,8 @@ def group_points(results: Sequence[ResultRecord],
         archs: the networks, by fingerprint or as a list.
 
     Returns:
-        The groups: test top-1/top-5 mean and spread over the counted, measured results (one
-        per seed), the size, and the status counts of every result.
+        The groups: test top-1/top-5 and validation top-1 mean and spread over the counted,
+        measured results (one per seed), the size, and the status counts of every result.
     """
     networks = arch_map(archs)
     members: dict[str, list[ResultRecord]] = {}
@@ -108,6 +110,7 @@ def group_points(results: Sequence[ResultRecord],
             top1=stat(r.test_top1 for r in good), top5=stat(r.test_top5 for r in good),
             seeds=tuple(r.seed for r in good), statuses=dict(Counter(r.status.value for r in recs)),
             fingerprint=known[0].fingerprint if known else None,
+            val1=stat(r.val_top1 for r in good),
         ))
     return groups
 
