@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dse.cli import entry_point
+from dse.compression_verdicts import compression_verdicts
 from dse.config import ArtifactsConfig
 from dse.figures import (
     compact,
@@ -105,6 +106,10 @@ def publish_to_dashboard(storage_url: str, study: str, *,
             raise ValueError(unknown_study(study, store.studies(), storage_url))
         archs = store.archs(r.fingerprint for r in results)
         latencies = store.latencies(archs)
+        compressions = store.compressions(study)
+    from dse.search._hypervolume import study_hypervolume
+
+    hypervolume = study_hypervolume(storage_url, study)
     try:
         target = optuna.load_study(study_name=study, storage=storage or
                                    _optuna_storage(storage_url))
@@ -113,13 +118,17 @@ def publish_to_dashboard(storage_url: str, study: str, *,
                          "Optuna study there (dse.run makes both)") from None
     ids: list[str] = []
     captions: list[tuple[str, str]] = []
-    for spec in select_figures(results):
-        info = spec.data(results, archs, latencies)
+    stored = {"latencies": latencies, "compressions": compressions, "hypervolume": hypervolume}
+    for spec in select_figures(results, **stored):
+        info = spec.data(results, archs, **stored)
         ids.append(save_plotly_graph_object(target, compact(spec.draw(info)),
                                             graph_object_id=GRAPH_ID_PREFIX + spec.name))
         captions.append((info.title, info.caption()))
+    judged = verdicts(results, archs)
+    if compressions:
+        judged += compression_verdicts(results, compressions)
     note = summary_markdown(study_summary(study, results, archs), figures=captions) + "\n" + \
-        verdicts_markdown(verdicts(results, archs))
+        verdicts_markdown(judged)
     current = get_note(target)
     if current != note and (not current or current.startswith(NOTE_HEADING)):
         save_note(target, note)

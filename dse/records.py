@@ -18,8 +18,8 @@ from dse.spec import ArchSpec
 from dse.status import Status
 from dse.sweep import point_key
 
-__all__ = ["ArchRecord", "CompressionRecord", "LatencyRecord", "ResultRecord", "Status",
-           "arch_record", "counted_results", "result_item"]
+__all__ = ["ArchRecord", "CompressionRecord", "HypervolumeRecord", "LatencyRecord", "ResultRecord", "Status",
+           "arch_record", "counted_compressions", "counted_results", "result_item"]
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
@@ -152,6 +152,16 @@ class CompressionRecord:
         return self.original_bytes / self.compressed_bytes
 
 
+@dataclass(frozen=True)
+class HypervolumeRecord:
+    """A multi-objective study's hypervolume after each complete trial, against the fixed
+    reference point stored with it (dse.search computes it with Optuna's hypervolume)."""
+
+    objectives: list[str]  # e.g. ["accuracy", "size_mb"]
+    reference: list[float]  # one per objective, in its own units
+    history: list[tuple[int, float]]  # (trial number, hypervolume of trials up to it)
+
+
 def arch_record(arch: ArchSpec) -> ArchRecord:
     """Expand and count `arch` into the record the store keeps for it.
 
@@ -199,3 +209,23 @@ def counted_results(results: Iterable[ResultRecord]) -> list[ResultRecord]:
             seen.add(item)
             kept.append(result)
     return kept
+
+
+def counted_compressions(results: Iterable[ResultRecord], compressions: Iterable[CompressionRecord]
+                         ) -> list[tuple[ResultRecord, CompressionRecord]]:
+    """Each compression of a counted, measured result (one with a test top-1), with that result.
+
+    A compression belongs to the result of its (study, trial number); compressions of results
+    that statistics do not count (late duplicates, failures) are left out.
+
+    Args:
+        results: the study's results (any status).
+        compressions: the study's compressions, in save order (kept).
+
+    Returns:
+        (result, compression) pairs, in the compressions' order.
+    """
+    by_trial = {(r.study, r.trial_number): r for r in counted_results(results)
+                if r.status.measured and r.test_top1 is not None}
+    return [(by_trial[(c.study, c.trial_number)], c) for c in compressions
+            if (c.study, c.trial_number) in by_trial]

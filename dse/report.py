@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dse.cli import entry_point
+from dse.compression_verdicts import compression_verdicts
 from dse.config import run_target
 from dse.figures import (
     FigureSpec,
@@ -95,6 +96,17 @@ VERDICTS_CAPTION = (
     "counted once; effect = difference of means over seeds, with Welch's 95 % interval. "
     "'No better' claims allow a 1 pp margin. A claim this study's points cannot test is "
     "'not tested'. Every column: verdicts.csv.")
+COMPRESSION_CAPTION = (
+    " Table 2 claims compare each compressed network with the same trial at 32 bits: the "
+    "top-1 drop (paired t interval, 1 pp allowed) and the size ratio (t interval over trials, "
+    "against the paper's 7.3x and 10.2x).")
+
+
+def _hypervolume(storage_url: str, study: str) -> Any:
+    """The study's hypervolume history (Optuna, loaded only here), or None."""
+    from dse.search._hypervolume import study_hypervolume
+
+    return study_hypervolume(storage_url, study)
 
 
 def _section(spec: FigureSpec, info: Any, fig: Any, files: list[str]) -> Section:
@@ -130,10 +142,13 @@ def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 10
             raise ValueError(unknown_study(study, store.studies(), storage_url))
         archs = store.archs(r.fingerprint for r in results)
         latencies = store.latencies(archs)
+        compressions = store.compressions(study)
+    hypervolume = _hypervolume(storage_url, study)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    specs = select_figures(results)
-    infos = {spec.name: spec.data(results, archs, latencies) for spec in specs}
+    stored = {"latencies": latencies, "compressions": compressions, "hypervolume": hypervolume}
+    specs = select_figures(results, **stored)
+    infos = {spec.name: spec.data(results, archs, **stored) for spec in specs}
     figs = {spec.name: spec.draw(infos[spec.name]) for spec in specs}
     for name, info in infos.items():
         write_csv(out_dir / f"{name}.csv", info.rows())
@@ -146,9 +161,12 @@ def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 10
                         "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes.",
                         ["results.csv"])]
     judged = verdicts(results, archs)
+    if compressions:
+        judged += compression_verdicts(results, compressions)
     write_csv(out_dir / "verdicts.csv", [v.to_dict() for v in judged])
     sections.append(Section("verdicts", "Paper claims: reproduced, contradicted or not",
-                            verdicts_html(judged), VERDICTS_CAPTION, ["verdicts.csv"]))
+                            verdicts_html(judged), VERDICTS_CAPTION +
+                            (COMPRESSION_CAPTION if compressions else ""), ["verdicts.csv"]))
     for spec in specs:
         files = [f for f in (f"{spec.name}.png", f"{spec.name}.svg") if f in names]
         sections.append(_section(spec, infos[spec.name], figs[spec.name],

@@ -33,7 +33,7 @@ def _overrides(args: list[str]) -> list[str]:
 
 def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
     """The run's summary from the store: every point over its counted seeds."""
-    from dse.figures import study_summary, summary_text, verdicts_text
+    from dse.figures import front_text, study_summary, summary_text, verdicts_text
     from dse.store import open_store
     from dse.verdicts import verdicts
 
@@ -42,7 +42,11 @@ def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
         archs = store.archs({r.fingerprint for r in results})
     title = "Table 3 (bypass)" if cfg.sweep.name == "bypass" else \
         f"Summary of '{report.study}' (test accuracy: mean ± sd over seeds)"
-    print(summary_text(study_summary(report.study, results, archs), title=title), flush=True)
+    summary = study_summary(report.study, results, archs)
+    if cfg.sweep.kind == "search":  # one seed per point: the front says more than every row
+        print(front_text(summary, title=f"Pareto front of '{report.study}'"), flush=True)
+    else:
+        print(summary_text(summary, title=title), flush=True)
     print(verdicts_text(verdicts(results, archs)), flush=True)
     print(f"results: study '{report.study}' in {report.storage}", flush=True)
     _print_weights(report.study, results)

@@ -28,7 +28,7 @@ from typing import Any
 
 from dse.records import ArchRecord, ResultRecord, counted_results
 
-__all__ = ["PAPER_CLAIMS", "Claim", "Verdict", "verdicts"]
+__all__ = ["PAPER_CLAIMS", "Claim", "Verdict", "samples_needed", "t_interval", "verdicts"]
 
 METAPARAMETERS = ("base_e", "incr_e", "freq", "sr", "pct3x3", "bypass")
 KINDS = ("greater", "not_better", "at_least", "more_params", "same_params")
@@ -92,15 +92,16 @@ class Verdict:
     verdict: str  # reproduced | contradicted | inconclusive | not tested
     n_a: int = 0  # seeds measured for a
     n_b: int = 0
-    mean_a: float | None = None  # test top-1, percent
-    mean_b: float | None = None
-    effect_pp: float | None = None  # mean_a - mean_b
-    ci_low_pp: float | None = None  # 95 % Welch interval of the effect
+    mean_a: float | None = None  # test top-1, percent (unit "x": the 32-bit size, MB)
+    mean_b: float | None = None  # (unit "x": the compressed size, MB)
+    effect_pp: float | None = None  # mean_a - mean_b (unit "x": the mean size ratio)
+    ci_low_pp: float | None = None  # 95 % interval of the effect (Welch's for two sides)
     ci_high_pp: float | None = None
     threshold_pp: float | None = None  # what the interval is compared with
     seeds_needed: int | None = None  # per side, when inconclusive
     method: str = ""
     note: str = ""
+    unit: str = "pp"  # of effect, interval and threshold: pp (test top-1) or x (size ratio)
 
     def to_dict(self) -> dict[str, Any]:
         """A flat row (for CSV and JSON)."""
@@ -122,6 +123,43 @@ def _welch(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]
         return diff, 0.0, float(len(a) + len(b) - 2)
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     return diff, _t_quantile(0.975, df) * math.sqrt(va + vb), df
+
+
+def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """Mean of two or more values, and the half-width and degrees of freedom of its one-sample
+    95 % t interval (half-width 0 when the values are all equal).
+
+    Args:
+        values: the sample, e.g. per-trial differences of a paired comparison.
+
+    Returns:
+        (mean, half-width, degrees of freedom).
+    """
+    if len(values) < 2:
+        raise ValueError(f"a t interval needs at least 2 values, got {len(values)}")
+    mean, sd, df = statistics.fmean(values), statistics.stdev(values), len(values) - 1
+    if sd == 0:
+        return mean, 0.0, float(df)
+    return mean, _t_quantile(0.975, df) * sd / math.sqrt(len(values)), float(df)
+
+
+def samples_needed(values: Sequence[float], distance: float) -> int | None:
+    """Values for the one-sample interval's half-width to fall below `distance` at this spread.
+
+    Args:
+        values: the sample so far (two or more).
+        distance: how far the mean lies from the threshold it is compared with.
+
+    Returns:
+        The sample size, or None when the distance is 0 or more than MAX_SEEDS would be needed.
+    """
+    sd = statistics.stdev(values)
+    if distance <= 0:
+        return None
+    for n in range(len(values) + 1, MAX_SEEDS + 1):
+        if _t_quantile(0.975, n - 1) * sd / math.sqrt(n) < distance:
+            return n
+    return None
 
 
 def _seeds_needed(a: Sequence[float], b: Sequence[float], distance: float) -> int | None:

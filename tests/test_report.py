@@ -25,7 +25,7 @@ import pytest
 from conftest import ROOT, run_module
 
 from dse.presets import preset
-from dse.records import ResultRecord, arch_record
+from dse.records import CompressionRecord, ResultRecord, arch_record
 from dse.report import write_report
 from dse.store import open_store
 
@@ -299,6 +299,48 @@ def test_report_of_saved_records_on_each_backend(store_url: str, tmp_path: Path)
     _, csv_rows = read_csv(tmp_path / "r" / "table3.csv")
     assert [r["architecture"] for r in csv_rows] == [
         "vanilla SqueezeNet", "SqueezeNet + simple bypass", "SqueezeNet + complex bypass"]
+
+
+def test_report_of_a_compressed_study_has_table2_and_the_compression_claims(
+        store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url) as store:
+        for number, sr in enumerate((0.25, 0.75)):
+            arch = arch_record(preset("cpu_proxy", sr=sr))
+            store.save_arch(arch)
+            for seed in (0, 1):
+                trial = 2 * number + seed
+                store.save_result(ResultRecord(
+                    study="sr-digits", trial_number=trial, point={"sr": sr}, seed=seed,
+                    fingerprint=arch.fingerprint, dataset="digits:x", train_config_hash="t",
+                    status="complete", test_top1=0.6 + 0.01 * seed, test_top5=0.9))
+                for name, bits, ratio in (("8bit-33pct", 8, 10 + seed), ("6bit-33pct", 6, 9)):
+                    store.save_compression(CompressionRecord(
+                        study="sr-digits", trial_number=trial, seed=seed,
+                        fingerprint=arch.fingerprint, setting=name, setting_hash=name,
+                        keep=0.33, bits={"conv1": bits, "squeeze": bits}, index_bits=4,
+                        prune="global", kept_fraction=0.33,
+                        compressed_bytes=arch.size_bytes // ratio,
+                        original_bytes=arch.size_bytes, test_top1=0.595 + 0.01 * seed,
+                        test_top5=0.9))
+    html = write_report(store_url, "sr-digits", out_dir=tmp_path / "r", static=False)
+    page = parse_page(html)
+    assert page.sections == ["summary", "verdicts", "table2", "fig3a", "accuracy_vs_size"]
+    _, *claims = page.cells["verdicts"]
+    verdict_of = {row[0]: row[4] for row in claims}
+    assert verdict_of["Table 2: 8-bit, 33% kept: at least 7.3x smaller than 32-bit"] == \
+        "reproduced"  # 10x and 11x
+    assert verdict_of["Table 2: 6-bit, 33% kept: at least 10.2x smaller than 32-bit"] == \
+        "contradicted"  # 9x every time
+    assert verdict_of["Table 2: 8-bit, 33% kept: test top-1 within 1 pp of 32-bit"] == \
+        "reproduced"  # 0.5 pp every time
+    _, verdict_rows = read_csv(tmp_path / "r" / "verdicts.csv")
+    assert [r["unit"] for r in verdict_rows[-4:]] == ["pp", "pp", "x", "x"]
+    _, *rows = page.cells["table2"]
+    assert [r[2] for r in rows[7:]] == ["none, 32 bit", "8bit-33pct: 8 bit, 33% kept",
+                                        "6bit-33pct: 6 bit, 33% kept"] * 2
+    columns, points = read_csv(tmp_path / "r" / "accuracy_vs_size.csv")
+    assert {"compressed_mb", "compressed_top1_mean", "pareto_compressed"} <= set(columns)
+    assert all(float(r["compressed_top1_mean"]) == pytest.approx(0.6) for r in points)
 
 
 @pytest.mark.browser

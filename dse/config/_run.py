@@ -37,7 +37,9 @@ __all__ = ["LATENCY_RUNTIMES", "PRUNER_NAMES", "SAMPLER_OPTIONS", "ArtifactsConf
            "RunConfig", "RunTarget", "SamplerConfig",
            "StorageConfig", "StudyConfig", "run_config", "run_target", "study_name"]
 
-PRUNER_NAMES = ("none", "median", "hyperband")  # dse.search._samplers.PRUNERS has one each
+# dse.search._samplers.PRUNERS has one each; size_aware is dse.search._pruning's, for
+# multi-objective searches (Optuna's pruners take one objective)
+PRUNER_NAMES = ("none", "median", "hyperband", "size_aware")
 # sampler name -> the options it takes beyond name, seed and n_startup_trials
 SAMPLER_OPTIONS: dict[str, tuple[str, ...]] = {
     "tpe": (), "gp": (), "nsga2": ("population_size",), "random": (), "qmc": (),
@@ -56,6 +58,8 @@ class StudyConfig:
     max_size_mb: float | None = None  # size budget (2^20 bytes at 32 bits)
     max_macs: int | None = None  # MAC budget per image
     pruner: str = "none"  # one of PRUNER_NAMES
+    prune_margin: float = 0.02  # size_aware: how much more accurate a no-larger trial must be
+    prune_min_epochs: int = 3  # size_aware: no verdict before this many epochs
     max_retries: int = 2  # re-runs of a (point, seed) whose trial failed
     heartbeat_s: int = 10  # a trial without a heartbeat for 3x this is failed and re-run
     report: bool = True  # write the report when the sweep finishes
@@ -75,6 +79,8 @@ class StudyConfig:
         require_number("study.max_size_mb", self.max_size_mb, low=0, low_open=True, optional=True)
         require_int("study.max_macs", self.max_macs, minimum=1, optional=True)
         require_choice("study.pruner", self.pruner, PRUNER_NAMES)
+        require_number("study.prune_margin", self.prune_margin, low=0, high=1)
+        require_int("study.prune_min_epochs", self.prune_min_epochs, minimum=1)
         require(self.name is None or (isinstance(self.name, str) and bool(self.name.strip())
                                       and "/" not in self.name),
                 f"study.name must be a non-empty name without '/', got {self.name!r}")
@@ -218,6 +224,14 @@ class RunConfig:
         if "compressed_mb" in self.sweep.objectives:
             require(self.compress.enabled, "sweep.objectives has compressed_mb, which needs "
                                            "compress.enabled=true")
+        if self.study.pruner == "size_aware":
+            require(self.sweep.kind == "search" and len(self.sweep.objectives) > 1,
+                    "study.pruner=size_aware judges a multi-objective search (its trials by "
+                    "size); for one objective use median or hyperband")
+        elif self.study.pruner != "none":
+            require(len(self.sweep.directions) == 1,
+                    f"study.pruner={self.study.pruner} takes one objective (Optuna's pruners "
+                    "do); for a multi-objective search use size_aware")
         if self.compress.enabled:
             require(self.artifacts.keep, "compress.enabled=true needs artifacts.keep=true: "
                                          "compression starts from each trial's kept weights")

@@ -20,6 +20,7 @@ from dse.figures._stats import (
 )
 from dse.figures._summary import (
     StudySummary,
+    front_text,
     study_summary,
     summary_html,
     summary_markdown,
@@ -35,6 +36,7 @@ __all__ = [
     "Stat",
     "StudySummary",
     "compact",
+    "front_text",
     "group_points",
     "render_page",
     "select_figures",

@@ -27,10 +27,11 @@ from dse.records import ArchRecord, ResultRecord
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["EdfInfo", "GoodRange", "edf", "edf_info", "good_range", "normalised_edf",
+__all__ = ["MIN_EDF_POINTS", "EdfInfo", "GoodRange", "edf", "edf_info", "good_range", "normalised_edf",
            "plot_edf"]
 
 TITLE = "Error EDF of the design space (and complexity-normalised)"
+MIN_EDF_POINTS = 10  # a study gets the view with this many measured points (a search's do)
 SIZE_BINS = 10
 BOOTSTRAP_DRAWS = 1000
 BOOTSTRAP_SHARE = 0.25

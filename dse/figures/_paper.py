@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FIG3A_PAPER", "FIG3B_PAPER", "PAPER_SOURCE", "TABLE3_PAPER", "PaperPoint",
-           "PaperReference", "PaperRow"]
+__all__ = ["FIG3A_PAPER", "FIG3B_PAPER", "PAPER_SOURCE", "TABLE2_PAPER", "TABLE3_PAPER",
+           "CompressionPaperRow", "PaperPoint", "PaperReference", "PaperRow"]
 
 PAPER_SOURCE = "Iandola et al. 2016, SqueezeNet (arXiv:1602.07360)"
 
@@ -69,3 +69,37 @@ TABLE3_PAPER = {
     "simple": PaperRow("SqueezeNet + simple bypass", 0.604, 0.825, 4.8, "4.8MB"),
     "complex": PaperRow("SqueezeNet + complex bypass", 0.588, 0.820, 7.7, "7.7MB"),
 }
+
+
+@dataclass(frozen=True)
+class CompressionPaperRow:
+    """One row of the paper's Table 2 (model compression, ImageNet)."""
+
+    network: str  # AlexNet or SqueezeNet
+    compression: str  # the approach, as the paper names it
+    size_mb: float
+    size_label: str
+    top1: float
+    top5: float
+    vs_alexnet: float  # reduction in size vs 32-bit AlexNet, as the paper prints it
+    vs_squeezenet: float | None = None  # vs 32-bit SqueezeNet (4.8MB); None for AlexNet rows
+
+    @property
+    def label(self) -> str:
+        """'SqueezeNet, Deep Compression, 6 bit'."""
+        return f"{self.network}, {self.compression}"
+
+
+# Table 2, in the paper's order and words ("33% sparsity": 33% of the weights kept); the
+# ratios to SqueezeNet follow from the printed sizes (4.8 / 0.66 = 7.3x, 4.8 / 0.47 = 10.2x).
+TABLE2_PAPER = (
+    CompressionPaperRow("AlexNet", "none, 32 bit", 240.0, "240MB", 0.572, 0.803, 1.0),
+    CompressionPaperRow("AlexNet", "SVD", 48.0, "48MB", 0.560, 0.794, 5.0),
+    CompressionPaperRow("AlexNet", "network pruning", 27.0, "27MB", 0.572, 0.803, 9.0),
+    CompressionPaperRow("AlexNet", "Deep Compression, 5-8 bit", 6.9, "6.9MB", 0.572, 0.803, 35.0),
+    CompressionPaperRow("SqueezeNet", "none, 32 bit", 4.8, "4.8MB", 0.575, 0.803, 50.0, 1.0),
+    CompressionPaperRow("SqueezeNet", "Deep Compression, 8 bit, 33% sparsity", 0.66, "0.66MB",
+                        0.575, 0.803, 363.0, 4.8 / 0.66),
+    CompressionPaperRow("SqueezeNet", "Deep Compression, 6 bit", 0.47, "0.47MB", 0.575, 0.803,
+                        510.0, 4.8 / 0.47),
+)

@@ -16,8 +16,8 @@ from dse.figures._stats import PointGroup, Stat, dataset_name, group_points
 from dse.records import ArchRecord, ResultRecord
 from dse.sweep import point_label
 
-__all__ = ["StudySummary", "aligned_lines", "html_table", "study_summary", "summary_html",
-           "summary_markdown", "summary_text"]
+__all__ = ["StudySummary", "aligned_lines", "front_text", "html_table", "study_summary",
+           "summary_html", "summary_markdown", "summary_text"]
 
 COLUMNS = ("point", "n seeds", "size MB", "test top-1", "test top-5", "statuses")
 
@@ -32,7 +32,9 @@ class StudySummary:
     statuses: dict[str, int]  # status -> count
     points: list[PointGroup]  # in the study's order
     best: PointGroup | None  # highest mean test top-1
-    front: list[PointGroup]  # Pareto front of (size, mean test top-1), by size
+    # Pareto front of (size, mean validation top-1), by size: picked on the model-selection
+    # split, so the test accuracy it reports stays an honest estimate
+    front: list[PointGroup]
 
 
 def study_summary(study: str, results: Sequence[ResultRecord],
@@ -48,8 +50,8 @@ def study_summary(study: str, results: Sequence[ResultRecord],
         The summary.
     """
     points = group_points(results, archs)
-    scored = [g for g in points if g.top1.mean is not None and g.size_mb is not None]
-    pairs = [(g.size_mb or 0.0, g.top1.mean or 0.0) for g in scored]
+    scored = [g for g in points if g.val1.mean is not None and g.size_mb is not None]
+    pairs = [(g.size_mb or 0.0, g.val1.mean or 0.0) for g in scored]
     best = max((g for g in points if g.top1.mean is not None),
                key=lambda g: g.top1.mean or 0.0, default=None)
     return StudySummary(
@@ -96,7 +98,7 @@ def summary_markdown(summary: StudySummary, *,
         lines += [f"Best test top-1: **{_label(summary.best)}**, {_pct(summary.best.top1)} "
                   f"at {summary.best.size_mb or 0:.3f} MB.", ""]
     if summary.front:
-        lines += ["Pareto front (max top-1, min size): "
+        lines += ["Pareto front (max validation top-1, min size; picked on validation): "
                   + "; ".join(f"{_label(g)} ({g.size_mb or 0:.3f} MB)" for g in summary.front),
                   ""]
     lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
@@ -130,6 +132,37 @@ def summary_text(summary: StudySummary, *, title: str) -> str:
         The text, without a trailing newline.
     """
     return "\n".join([title, *aligned_lines(COLUMNS, [_cells(g) for g in summary.points])])
+
+
+FRONT_COLUMNS = ("size MB", "val top-1", "test top-1", "base_e", "incr_e", "freq", "sr", "pct3x3",
+                 "bypass")
+
+
+def _front_cells(group: PointGroup) -> list[str]:
+    """One front member: size, accuracies, and each metaparameter of its network."""
+    def value(key: str) -> str:
+        v = group.arch.get(key, group.point.get(key, "-"))
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return [f"{group.size_mb or 0:.3f}", _pct(group.val1).split(" ±")[0],
+            _pct(group.top1).split(" ±")[0], *(value(k) for k in FRONT_COLUMNS[3:])]
+
+
+def front_text(summary: StudySummary, *, title: str) -> str:
+    """A search study's Pareto front as aligned text: one member per row, by size, with its
+    metaparameters; picked on validation top-1, test top-1 reported for the picks.
+
+    Args:
+        summary: from study_summary.
+        title: the first line.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    note = (f"{len(summary.front)} of {len(summary.points)} points on the Pareto front "
+            "(max validation top-1, min size; test top-1 reported for the points it picks)")
+    return "\n".join([title, note, *aligned_lines(FRONT_COLUMNS,
+                                                  [_front_cells(g) for g in summary.front])])
 
 
 def aligned_lines(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

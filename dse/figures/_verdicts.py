@@ -10,24 +10,34 @@ from dse.verdicts import Verdict
 
 __all__ = ["VERDICT_COLUMNS", "verdicts_html", "verdicts_markdown", "verdicts_text"]
 
-VERDICT_COLUMNS = ("claim", "paper", "this study (test top-1)", "effect [95% CI]", "verdict",
-                   "note")
+VERDICT_COLUMNS = ("claim", "paper", "this study", "effect [95% CI]", "verdict", "note")
 
 
-def _side(mean: float | None, n: int) -> str:
-    """'61.2% (3)' or '-'."""
-    return "-" if mean is None else f"{mean:.1f}% ({n})"
+def _side(mean: float | None, n: int, unit: str) -> str:
+    """'61.2% (3)' (test top-1), '4.770 MB (3)' (a size, for a ratio claim), or '-'."""
+    if mean is None:
+        return "-"
+    return f"{mean:.3f} MB ({n})" if unit == "x" else f"{mean:.1f}% ({n})"
+
+
+def _amount(value: float, unit: str) -> str:
+    """'+1.2 pp' or '7.3x'."""
+    return f"{value:.1f}x" if unit == "x" else f"{value:+.1f} pp"
 
 
 def _cells(v: Verdict) -> list[str]:
     """The displayed cells of one verdict, in VERDICT_COLUMNS order."""
-    study = "-" if v.mean_a is None else f"{_side(v.mean_a, v.n_a)} vs {_side(v.mean_b, v.n_b)}"
-    effect = "-" if v.effect_pp is None else f"{v.effect_pp:+.1f} pp"
+    study = "-" if v.mean_a is None else \
+        f"{_side(v.mean_a, v.n_a, v.unit)} vs {_side(v.mean_b, v.n_b, v.unit)}"
+    effect = "-" if v.effect_pp is None else _amount(v.effect_pp, v.unit)
     if v.ci_low_pp is not None and v.ci_high_pp is not None:
-        effect += f" [{v.ci_low_pp:+.1f}, {v.ci_high_pp:+.1f}]"
+        low, high = (_amount(x, v.unit).removesuffix(" pp") for x in (v.ci_low_pp, v.ci_high_pp))
+        effect += f" [{low}, {high}]"
     note = v.note
     if v.threshold_pp not in (None, 0.0) and v.verdict != "not tested":
-        note = f"margin {abs(v.threshold_pp or 0):.1f} pp" + (f"; {note}" if note else "")
+        bound = f"target {v.threshold_pp:.1f}x" if v.unit == "x" else \
+            f"margin {abs(v.threshold_pp or 0):.1f} pp"
+        note = bound + (f"; {note}" if note else "")
     return [f"{v.source}: {v.text}", v.paper, study, effect, v.verdict, note]
 
 
@@ -36,7 +46,7 @@ def verdicts_text(verdicts: Sequence[Verdict]) -> str:
     tested = [v for v in verdicts if v.verdict != "not tested"]
     if not tested:
         return "Paper claims: none can be tested by this study"
-    lines = ["Paper claims (Welch 95 % intervals over seeds; each (point, seed) once)",
+    lines = ["Paper claims (95 % t intervals over seeds; each (point, seed) once)",
              *aligned_lines(VERDICT_COLUMNS, [_cells(v) for v in tested])]
     untested = len(verdicts) - len(tested)
     if untested:

@@ -22,10 +22,12 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from dse.config import RunConfig
-from dse.records import ArchRecord, arch_record
+from dse.records import ArchRecord, HypervolumeRecord, arch_record
+from dse.search._storage import optuna_storage
 from dse.sweep import Param
 
-__all__ = ["REFERENCE_ATTR", "hypervolume_history", "reference_point", "stored_reference"]
+__all__ = ["REFERENCE_ATTR", "hypervolume_history", "reference_point", "stored_reference",
+           "study_hypervolume"]
 
 REFERENCE_ATTR = "hv_reference"  # study user attr: {"objectives": [...], "point": [...]}
 MAX_CORNERS = 4096  # corners of the space evaluated to find its largest network
@@ -100,3 +102,18 @@ def hypervolume_history(study: optuna.Study, reference: list[float]) -> list[tup
         volume = float(compute_hypervolume(np.array(points), ref)) if points else 0.0
         history.append((trial.number, volume))
     return history
+
+
+def study_hypervolume(storage_url: str, study: str) -> HypervolumeRecord | None:
+    """The hypervolume history of a stored study, or None when it has no reference point
+    (a grid, one objective, a latency objective) or no Optuna study of that name."""
+    try:
+        loaded = optuna.load_study(study_name=study, storage=optuna_storage(storage_url))
+    except KeyError:
+        return None
+    stored = loaded.user_attrs.get(REFERENCE_ATTR)
+    if not stored:
+        return None
+    reference = [float(v) for v in stored["point"]]
+    return HypervolumeRecord(list(stored["objectives"]), reference,
+                             hypervolume_history(loaded, reference))

@@ -77,8 +77,9 @@ class PruningCallback(pl.Callback):
         """Report to `trial`."""
         self.trial = trial
 
-    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Report and maybe prune."""
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Report this epoch's validation top-1 and maybe prune (validation has run by now; a
+        callback's on_validation_epoch_end would see the previous epoch's value)."""
         value = trainer.callback_metrics.get("val_top1")
         if value is None:
             return

@@ -38,6 +38,7 @@ PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
     "none": optuna.pruners.NopPruner,
     "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
     "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=2),
+    "size_aware": optuna.pruners.NopPruner,  # dse.search._pruning prunes, from a callback
 }
 
 

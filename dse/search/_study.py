@@ -22,8 +22,8 @@ from dse.config import RunConfig
 from dse.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.machine import free_cores, memory_bytes
 from dse.records import arch_record, counted_results
-from dse.search._hypervolume import REFERENCE_ATTR, reference_point
 from dse.search._artifacts import open_artifact_store
+from dse.search._hypervolume import REFERENCE_ATTR, reference_point
 from dse.search._objective import data_for
 from dse.search._progress import Progress
 from dse.search._samplers import make_pruner, make_sampler

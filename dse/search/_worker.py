@@ -44,7 +44,7 @@ from optuna.trial import FrozenTrial, TrialState
 from dse import interrupt
 from dse.config import RunConfig, Status
 from dse.data import DataError
-from dse.records import ResultRecord
+from dse.records import ResultRecord, arch_record
 from dse.search._artifacts import open_artifact_store, upload_bytes, upload_weights
 from dse.search._compress import KeepBytes, compress_outcome
 from dse.search._objective import (
@@ -56,6 +56,7 @@ from dse.search._objective import (
     train_seeds,
 )
 from dse.search._progress import Progress
+from dse.search._pruning import SizeAwarePruning
 from dse.search._samplers import make_sampler, trial_seed
 from dse.store import Store
 from dse.sweep import point_key
@@ -372,6 +373,17 @@ def _byte_keeper(cfg: RunConfig, trials: list[optuna.Trial]) -> KeepBytes | None
                                                    mimetype="application/octet-stream")
 
 
+def _pruning(cfg: RunConfig, trials: list[optuna.Trial]) -> list[Any]:
+    """The pruning callback of a pass (a pruner judges one trial's curve, so one seed)."""
+    if cfg.study.pruner == "none" or len(trials) != 1:
+        return []
+    if cfg.study.pruner == "size_aware":
+        size = arch_record(cfg.arch_for(_suggest(cfg, trials[0]))).size_mb
+        return [SizeAwarePruning(trials[0], size_mb=size, margin=cfg.study.prune_margin,
+                                 min_epochs=cfg.study.prune_min_epochs)]
+    return [PruningCallback(trials[0])]
+
+
 def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
                storage: optuna.storages.RDBStorage, trials: list[optuna.Trial],
                progress: Progress, threads: int | None) -> None:
@@ -382,8 +394,6 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
     (retried later, or interrupted) and told FAIL.
     """
     seeds = {t.number: int(t.user_attrs.get("seed", 0)) for t in trials}
-    callbacks = [PruningCallback(trials[0])] if cfg.study.pruner != "none" and \
-        len(cfg.sweep.directions) == 1 and len(trials) == 1 else []
     todo = list(trials)
     try:
         interrupt.check()  # a stop held back during the claim ends these trials here
@@ -399,7 +409,7 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
         if todo:
             outcomes = train_seeds(cfg, store, trial_numbers=[t.number for t in todo],
                                    point=point, seeds=[seeds[t.number] for t in todo],
-                                   threads=threads, callbacks=callbacks,
+                                   threads=threads, callbacks=_pruning(cfg, todo),
                                    keep=_keeper(cfg, todo))
             for trial, outcome in zip(list(todo), outcomes, strict=True):
                 outcome = compress_outcome(cfg, store, outcome, threads=threads,

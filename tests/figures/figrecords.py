@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dse.complexity import MB
-from dse.records import ArchRecord, ResultRecord
+from dse.records import ArchRecord, CompressionRecord, ResultRecord
 
 BASE_ARCH = {"base_e": 32, "incr_e": 32, "freq": 2, "sr": 0.125, "pct3x3": 0.5, "bypass": "none"}
 
@@ -40,3 +40,15 @@ def sweep(key: str, table: dict[Any, list[tuple[float, float]]], *,
         results += [result(network, {key: value}, seed=seed, top1=t1, top5=t5,
                            trial=len(results) + seed) for seed, (t1, t5) in enumerate(scores)]
     return results, archs
+
+
+def compressed(of: ResultRecord, network: ArchRecord, *, mb: float, top1: float | None,
+               top5: float | None = None, setting: str = "8bit-33pct", bits: int = 8,
+               keep: float = 0.33) -> CompressionRecord:
+    """The compression of result `of` (of `network`) to `mb` MB with the given test scores."""
+    return CompressionRecord(
+        study=of.study, trial_number=of.trial_number, seed=of.seed, fingerprint=network.fingerprint,
+        setting=setting, setting_hash="h" * 12, keep=keep,
+        bits=dict.fromkeys(("conv1", "squeeze", "expand1x1", "expand3x3", "conv10"), bits),
+        index_bits=4, prune="global", kept_fraction=keep, compressed_bytes=round(mb * MB),
+        original_bytes=network.size_bytes, val_top1=top1, test_top1=top1, test_top5=top5)

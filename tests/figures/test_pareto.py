@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
-from figrecords import net, result
+from figrecords import compressed, net, result
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dse.figures._pareto import (
-    LABEL_EVERY_POINT,
-    label,
-    pareto_front,
-    pareto_info,
-    plot_pareto,
-)
+from dse.figures._pareto import label, pareto_front, pareto_info, plot_pareto
+from dse.figures._pareto_plot import LABEL_EVERY_POINT
 from dse.figures._select import FIGURES
-from dse.records import ArchRecord, LatencyRecord
+from dse.figures._summary import front_text, study_summary
+from dse.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord
 
 
 def _dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -180,3 +177,107 @@ def test_a_search_numbers_its_front_and_spells_the_numbers_out_in_the_legend() -
                       "3: base_e=32 sr=0.5 bypass=simple"]
     assert fig.layout.legend.orientation == "v"
     assert fig.layout.xaxis.type == "log" and "log scale" in fig.layout.xaxis.title.text
+
+
+def _compressed_study() -> tuple[list[ResultRecord], list[ArchRecord], list[CompressionRecord]]:
+    """Three networks at 32 bits (front: a, b) and compressed (front: a, c), and a second setting
+    stored later that would beat everything if it were used."""
+    a, b, c = net(1, size_mb=0.5, sr=0.125), net(2, size_mb=2.0, sr=0.75), net(3, size_mb=3.0)
+    a0, a1 = (result(a, {"sr": 0.125}, seed=s, top1=t, trial=s) for s, t in ((0, 0.6), (1, 0.62)))
+    b0 = result(b, {"sr": 0.75}, top1=0.8, trial=2)
+    c0 = result(c, {"sr": 1.0}, top1=0.7, trial=3)
+    failed = result(c, {"sr": 1.0}, seed=1, status="failed", trial=4)
+    comps = [compressed(a0, a, mb=0.0625, top1=0.55), compressed(a1, a, mb=0.125, top1=0.57),
+             compressed(b0, b, mb=0.25, top1=0.75), compressed(c0, c, mb=0.125, top1=0.78),
+             compressed(failed, c, mb=0.01, top1=0.99),  # not counted
+             compressed(b0, b, mb=0.01, top1=0.99, setting="6bit-33pct", bits=6)]
+    return [a0, a1, b0, c0, failed], [a, b, c], comps
+
+
+def test_compressed_size_axis_uses_the_first_setting_and_has_its_own_front() -> None:
+    results, nets, comps = _compressed_study()
+    info = pareto_info(results, nets, compressions=comps)
+    assert info.compressed_setting == "8bit-33pct"
+    assert info.axes == ["size_mb", "macs", "compressed_mb"]
+    assert info.default_axis == "compressed_mb"
+    by_sr = {p.group.point["sr"]: p for p in info.points}
+    assert by_sr[0.125].compressed_mb == pytest.approx((0.0625 + 0.125) / 2)  # mean over seeds
+    top1 = by_sr[0.125].compressed_top1
+    assert top1 is not None and top1.mean == pytest.approx(0.56) and top1.n == 2
+    assert by_sr[0.125].accuracy("compressed_mb") is top1
+    assert by_sr[0.125].accuracy("size_mb").mean == pytest.approx(0.61)
+    assert {sr: p.fronts for sr, p in by_sr.items()} == {
+        0.125: {"size_mb", "macs", "compressed_mb"}, 0.75: {"size_mb", "macs"},
+        1.0: {"compressed_mb"}}
+    rows = info.rows()
+    assert [(r["compressed_mb"], r["compressed_top1_mean"], r["pareto_compressed"])
+            for r in rows] == [(pytest.approx(0.09375), pytest.approx(0.56), True),
+                                        (0.25, 0.75, False), (0.125, 0.78, True)]
+    assert rows[0]["compressed_top1_sd"] == pytest.approx(0.01414, abs=1e-5)
+    assert "8bit-33pct" in info.caption()
+
+
+def test_compressed_view_is_shown_first_with_32_bit_points_linked_to_compressed_ones() -> None:
+    results, nets, comps = _compressed_study()
+    fig = plot_pareto(pareto_info(results, nets, compressions=comps))
+    assert [(t.name, t.visible) for t in fig.data] == [
+        ("dominated", False), ("Pareto front", False), ("dominated", False),
+        ("Pareto front", False), ("32 bit → compressed", True), ("32 bit", True),
+        ("dominated", True), ("Pareto front", True)]
+    links, full, rest, front = fig.data[4:]
+    assert list(links.x) == [0.5, pytest.approx(0.09375), None, 2.0, 0.25, None, 3.0, 0.125, None]
+    assert list(links.y) == [pytest.approx(0.61), pytest.approx(0.56), None, 0.8, 0.75, None,
+                             0.7, 0.78, None]
+    assert links.mode == "lines" and links.line.width == 1
+    assert list(full.x) == [0.5, 2.0, 3.0] and list(full.y) == [pytest.approx(0.61), 0.8, 0.7]
+    assert list(front.x) == [pytest.approx(0.09375), 0.125]
+    assert list(front.y) == [pytest.approx(0.56), 0.78] and list(rest.x) == [0.25]
+    assert "compressed 0.250 MB, test top-1 75.0% ± 0.0" in rest.hovertext[0]
+    assert "compressed (8bit-33pct)" in fig.layout.xaxis.title.text
+    assert fig.layout.xaxis.type == "log"  # 0.094 to 3 MB
+    assert "decoded" in fig.layout.yaxis.title.text
+    menu = fig.layout.updatemenus[0]
+    buttons = {b.label: b for b in menu.buttons}
+    assert list(buttons) == ["size", "MACs", "compressed size"] and menu.active == 2
+    assert buttons["size"].args[0]["visible"] == [True, True] + [False] * 6
+    assert buttons["compressed size"].args[0]["visible"] == [False] * 4 + [True] * 4
+    assert buttons["size"].args[1]["yaxis.title.text"] == "test top-1 (mean ± sd over seeds)"
+
+
+def test_without_counted_compressions_there_is_no_compressed_axis() -> None:
+    results, nets, comps = _compressed_study()
+    for stored in ([], comps[4:5]):  # none, or only a failed trial's
+        info = pareto_info(results, nets, compressions=stored)
+        assert info.compressed_setting == "" and info.default_axis == "size_mb"
+        assert "compressed_mb" not in info.axes
+        assert all(r["pareto_compressed"] is None for r in info.rows())
+        fig = plot_pareto(info)
+        assert [t.visible for t in fig.data] == [True, True, False, False]
+        assert fig.layout.updatemenus[0].active == 0
+
+
+def test_registry_passes_latencies_and_compressions_to_the_pareto_step() -> None:
+    results, nets, comps = _compressed_study()
+    spec = FIGURES["accuracy_vs_size"]
+    assert spec.extras == ("latencies", "compressions")
+    info = spec.data(results, nets, latencies=[_latency(nets[0], 1.0)], compressions=comps)
+    assert info.axes == ["size_mb", "macs", "latency_ms", "compressed_mb"]
+
+
+def test_the_front_is_picked_on_validation_accuracy_not_test() -> None:
+    small, large = net(1, size_mb=1.0, sr=0.25), net(2, size_mb=2.0, sr=0.5)
+    # the larger network scores best on test, but the smaller one is better on validation:
+    # picked on validation, the larger is dominated (on test it would be on the front)
+    results = [replace(result(small, {"sr": 0.25}, top1=0.80, trial=0), val_top1=0.90),
+               replace(result(large, {"sr": 0.5}, top1=0.95, trial=1), val_top1=0.85)]
+    info = pareto_info(results, [small, large])
+    assert [p.label for p in info.front] == ["sr=0.25"]
+    assert [p.group.top1.mean for p in info.points] == [0.80, 0.95]  # drawn at test top-1
+    assert "picked on validation top-1" in info.caption()
+    summary = study_summary("s", results, [small, large])
+    assert [g.point for g in summary.front] == [{"sr": 0.25}]
+    text = front_text(summary, title="front")
+    assert "1 of 2 points on the Pareto front" in text.splitlines()[1]
+    assert text.splitlines()[2].split() == ["size", "MB", "val", "top-1", "test", "top-1",
+                                            "base_e", "incr_e", "freq", "sr", "pct3x3", "bypass"]
+    assert text.splitlines()[3].split()[:4] == ["1.000", "90.0%", "80.0%", "32"]

@@ -55,8 +55,8 @@ def test_each_entry_renders_itself_into_html(name: str, key: str, values: tuple)
         assert not any(tag == "table" for tag, _ in tags)
 
 
-def test_only_table3_carries_a_table() -> None:
-    assert {name for name, spec in FIGURES.items() if spec.table} == {"table3"}
+def test_only_the_tables_carry_a_table() -> None:
+    assert {name for name, spec in FIGURES.items() if spec.table} == {"table2", "table3"}
     assert isinstance(FIGURES["table3"], FigureSpec)
 
 
@@ -64,7 +64,7 @@ def test_public_surface_is_what_the_rest_of_the_project_uses() -> None:
     assert sorted(dse.figures.__all__) == sorted([
         "FigureSpec", "Section", "compact", "render_page", "select_figures", "write_csv",
         "write_static", "swept_keys",  # dse.report, dse.dashboard
-        "StudySummary", "study_summary", "summary_html", "summary_markdown", "summary_text",
+        "StudySummary", "front_text", "study_summary", "summary_html", "summary_markdown", "summary_text",
         "MEASURED_STATUSES", "PointGroup", "Stat", "group_points", "varying_keys",  # _stats
         "verdicts_html", "verdicts_markdown", "verdicts_text",  # dse.report, dashboard, run
     ])

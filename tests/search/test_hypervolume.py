@@ -3,10 +3,12 @@ the reference a real search stores before its first trial."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import optuna
 import pytest
+from conftest import run_module
 from studyrun import dse_run
 from workers import optuna_url
 
@@ -60,14 +62,30 @@ def test_the_reference_is_chance_and_the_largest_network_of_the_space() -> None:
 
 
 @pytest.mark.slow
-def test_a_search_stores_its_reference_before_the_first_trial(tmp_path: Path) -> None:
-    done = dse_run(tmp_path, "+sweep=pareto", "sweep.n_trials=2", "study.workers=1",
+def test_a_search_stores_its_reference_and_its_report_shows_the_history(tmp_path: Path) -> None:
+    done = dse_run(tmp_path, "+sweep=pareto", "sweep.n_trials=10", "study.workers=1",
                    "sampler=random")
     assert done.returncode == 0, done.stderr
-    study = optuna.load_study(study_name="pareto-digits",
-                              storage=optuna_url(f"sqlite:///{tmp_path}/studies.db"))
+    url = f"sqlite:///{tmp_path}/studies.db"
+    study = optuna.load_study(study_name="pareto-digits", storage=optuna_url(url))
     reference = stored_reference(study)
     assert reference is not None and reference[0] == 0.1
     assert study.user_attrs[REFERENCE_ATTR]["objectives"] == ["accuracy", "size_mb"]
     history = hypervolume_history(study, reference)
-    assert len(history) == 2 and history[1][1] >= history[0][1] > 0
+    assert len(history) == 10 and history[-1][1] >= history[0][1] > 0
+    assert all(b[1] >= a[1] for a, b in zip(history, history[1:]))  # never falls
+    # the end of the run lists the front, picked on validation, with its metaparameters
+    assert "points on the Pareto front (max validation top-1, min size" in done.stdout
+    assert "size MB  val top-1  test top-1  base_e" in done.stdout
+    report = run_module("dse.report", "+sweep=pareto", f"storage.url={url}",
+                        f"study.output_dir={tmp_path}/out", "report.static=false")
+    assert report.returncode == 0, report.stderr
+    folder = tmp_path / "out" / "pareto-digits"
+    rows = list(csv.DictReader((folder / "hypervolume.csv").open()))
+    assert [(int(r["trial"]), float(r["hypervolume"])) for r in rows] == \
+        [(n, pytest.approx(v)) for n, v in history]
+    assert float(rows[0]["reference_size_mb"]) == pytest.approx(reference[1])
+    edf = list(csv.DictReader((folder / "edf.csv").open()))
+    assert sum(r["kind"] == "edf" for r in edf) == 10 and any(r["kind"] == "good_range" for r in edf)
+    page = (folder / "report.html").read_text()
+    assert "Hypervolume after each trial" in page and "Error EDF" in page
