@@ -40,6 +40,7 @@ def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
     with open_store(cfg.storage_url) as store:
         results = store.results(cfg.study_name)
         archs = store.archs({r.fingerprint for r in results})
+        compressions = store.compressions(cfg.study_name)
     title = "Table 3 (bypass)" if cfg.sweep.name == "bypass" else \
         f"Summary of '{report.study}' (test accuracy: mean ± sd over seeds)"
     summary = study_summary(report.study, results, archs)
@@ -47,7 +48,14 @@ def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
         print(front_text(summary, title=f"Pareto front of '{report.study}'"), flush=True)
     else:
         print(summary_text(summary, title=title), flush=True)
-    print(verdicts_text(verdicts(results, archs)), flush=True)
+    judged = verdicts(results, archs)
+    if compressions:
+        from dse.compression_verdicts import compression_verdicts
+        from dse.figures._table2 import table2_info, table2_text
+
+        print(table2_text(table2_info(results, archs, compressions)), flush=True)
+        judged += compression_verdicts(results, compressions)
+    print(verdicts_text(judged), flush=True)
     print(f"results: study '{report.study}' in {report.storage}", flush=True)
     _print_weights(report.study, results)
 

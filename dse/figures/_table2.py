@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dse.figures._compressed import CompressedGroup, compressed_groups
 from dse.figures._paper import PAPER_SOURCE, TABLE2_PAPER, CompressionPaperRow
 from dse.figures._pareto import label
+from dse.figures._summary import aligned_lines
 from dse.figures._stats import PointGroup, Stat, dataset_name, group_points, varying_keys
 from dse.figures._table3 import BOTTOM_PX, HEADER_PX, ROW_PX, TITLE_PX, table_height
 from dse.records import ArchRecord, CompressionRecord, ResultRecord
@@ -24,7 +25,7 @@ from dse.sweep import point_key
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["Table2Info", "Table2Row", "plot_table2", "table2_html", "table2_info"]
+__all__ = ["Table2Info", "Table2Row", "plot_table2", "table2_html", "table2_info", "table2_text"]
 
 TITLE = "Table 2: model compression"
 UNCOMPRESSED = "none, 32 bit"
@@ -176,6 +177,20 @@ def _cells(row: Table2Row, dataset: str) -> list[str]:
 def _all_cells(info: Table2Info) -> list[list[str]]:
     """Every displayed row: the paper's, then the study's."""
     return [_paper_cells(p) for p in info.paper] + [_cells(r, info.dataset) for r in info.table]
+
+
+def table2_text(info: Table2Info) -> str:
+    """Table 2 as aligned text for a terminal: the study's rows (the paper's are in the report).
+
+    Args:
+        info: from table2_info.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    columns = HEADER[1:]
+    return "\n".join([f"{info.title} (this study: {info.dataset}; the paper's rows: report)",
+                      *aligned_lines(columns, [_cells(r, info.dataset)[1:] for r in info.table])])
 
 
 def table2_html(info: Table2Info) -> str:
