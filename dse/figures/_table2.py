@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from dse.figures._compressed import CompressedGroup, compressed_groups
 from dse.figures._paper import PAPER_SOURCE, TABLE2_PAPER, CompressionPaperRow
 from dse.figures._pareto import label
-from dse.figures._summary import aligned_lines
 from dse.figures._stats import PointGroup, Stat, dataset_name, group_points, varying_keys
+from dse.figures._summary import aligned_lines
 from dse.figures._table3 import BOTTOM_PX, HEADER_PX, ROW_PX, TITLE_PX, table_height
 from dse.records import ArchRecord, CompressionRecord, ResultRecord
 from dse.sweep import point_key
