@@ -55,7 +55,8 @@ def test_budgets_reach_the_sampler_as_constraints(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("overrides", "needle"),
     [
-        (("+sweep=nope",), "Could not find 'sweep/nope' Available options in 'sweep': bypass compression pareto"),
+        (("+sweep=nope",),
+         "Could not find 'sweep/nope' Available options in 'sweep': bypass compression pareto"),
         (("sampler=sa",), "Available options in 'sampler': anneal gp nsga2 qmc random tpe"),
         (("dataset=mnist",), "Available options in 'dataset'"),
         (("arch.sr=3",), "sr must be in (0, 1], got 3"),
