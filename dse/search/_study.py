@@ -21,7 +21,7 @@ from dse import interrupt
 from dse.config import RunConfig
 from dse.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.machine import free_cores, memory_bytes
-from dse.records import arch_record, counted_results
+from dse.records import arch_record
 from dse.search._artifacts import open_artifact_store
 from dse.search._hypervolume import REFERENCE_ATTR, reference_point
 from dse.search._objective import data_for
@@ -126,7 +126,9 @@ def _status(cfg: RunConfig, store: Store) -> tuple[int, list[str]]:
     """
     results = store.results(cfg.study_name)
     if cfg.sweep.kind == "search":
-        counted = len(counted_results(results))
+        # by trial: a sampler may propose the same point twice (nsga2 does), and each is a
+        # trial of its own; a late duplicate of one trial still counts once
+        counted = len({r.trial_number for r in results if r.status.final})
         short = counted < cfg.sweep.n_trials
         return counted, [f"only {counted} of {cfg.sweep.n_trials} trials have a result "
                          "(too many failed)"] if short else []

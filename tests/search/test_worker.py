@@ -71,3 +71,22 @@ def test_a_swallowed_ctrl_c_stops_the_worker_at_the_next_training_step(
     states, reasons = _interrupted_search(tmp_path, SwallowedCtrlCWhileSampling(), monkeypatch)
     assert states == [TrialState.FAIL]  # the first trial stopped; no other was taken
     assert reasons == ["interrupted"]
+
+
+def test_a_search_counts_trials_even_when_a_sampler_proposes_a_point_twice(tmp_path: Path) -> None:
+    """nsga2 can propose the same point twice: two trials, both counted (not one item)."""
+    from dse.records import ResultRecord, arch_record
+    from dse.search._study import _status
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}", "+sweep=pareto",
+                                                 "sweep.n_trials=3"])))
+    point = {"base_e": 16, "incr_e": 16, "freq": 2, "sr": 0.25, "pct3x3": 0.5, "bypass": "none"}
+    arch = arch_record(cfg.arch_for(point))
+    with open_store(url) as store:
+        for number in range(3):
+            store.save_result(ResultRecord(
+                study=cfg.study_name, trial_number=number, point=point if number < 2 else
+                {**point, "sr": 0.5}, seed=0, fingerprint=arch.fingerprint, dataset="d",
+                train_config_hash="t", status="complete", val_top1=0.9, test_top1=0.9))
+        assert _status(cfg, store) == (3, [])
