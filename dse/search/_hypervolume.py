@@ -79,26 +79,39 @@ def _feasible(trial: FrozenTrial) -> bool:
     return all(v <= 0 for v in trial.constraints.values())
 
 
-def hypervolume_history(study: optuna.Study, reference: list[float]) -> list[tuple[int, float]]:
+def hypervolume_history(study: optuna.Study, reference: list[float], *,
+                        log_costs: bool = False) -> list[tuple[int, float]]:
     """(trial number, hypervolume of the complete, feasible trials up to it), by number.
 
     Args:
         study: a multi-objective study.
         reference: its reference point, in the objectives' units (stored_reference).
+        log_costs: measure the minimised objectives (sizes, MACs) on a log10 scale, reference
+            included. With a linear size axis reaching the space's largest network, one small
+            accurate network already covers almost all the volume there is; on a log axis the
+            sizes of small networks still count.
 
     Returns:
         One pair per complete trial; points that do not dominate the reference add nothing.
     """
     signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
-    ref = signs * np.asarray(reference, dtype=float)
+    scale = np.log10 if log_costs else (lambda x: x)
+    minimised = signs > 0
+
+    def loss(values: list[float] | np.ndarray) -> np.ndarray:
+        out = signs * np.asarray(values, dtype=float)
+        out[minimised] = scale(np.maximum(out[minimised], 1e-12))
+        return out
+
+    ref = loss(reference)
     trials = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
                     key=lambda t: t.number)
     points: list[np.ndarray] = []
     history = []
     for trial in trials:
-        loss = signs * np.asarray(trial.values, dtype=float)
-        if _feasible(trial) and np.all(loss < ref):
-            points.append(loss)
+        value = loss(trial.values)
+        if _feasible(trial) and np.all(value < ref):
+            points.append(value)
         volume = float(compute_hypervolume(np.array(points), ref)) if points else 0.0
         history.append((trial.number, volume))
     return history

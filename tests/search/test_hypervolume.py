@@ -43,6 +43,9 @@ def test_hypervolume_of_a_hand_made_study_is_the_known_area() -> None:
     history = hypervolume_history(study, [0.1, 10.0])
     assert [n for n, _ in history] == [0, 1, 2, 3, 4]
     assert [v for _, v in history] == pytest.approx([4.0, 5.2, 5.2, 5.2, 5.3])
+    # sizes on a log10 axis: reference log10(10) = 1; (0.6, 2) spans 0.5 x (1 - 0.301)
+    logged = hypervolume_history(study, [0.1, 10.0], log_costs=True)
+    assert logged[0][1] == pytest.approx(0.5 * (1 - 0.30103), abs=1e-5)
 
 
 def test_the_reference_is_chance_and_the_largest_network_of_the_space() -> None:
