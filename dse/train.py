@@ -26,7 +26,7 @@ from dse.spec import ArchSpec
 from dse.terminal import interactive
 
 __all__ = ["TrainConfig", "TrainResult", "fit", "fit_seeds", "resolve_device", "step_seconds",
-           "train_config"]
+           "torch_device", "train_config"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,12 @@ def resolve_device(accelerator: str) -> str:
         raise ValueError("train.accelerator=mps but MPS is not available here; "
                          "use train.accelerator=auto or cpu")
     return "gpu" if accelerator == "cuda" else accelerator
+
+
+def torch_device(accelerator: str) -> torch.device:
+    """The torch device of a config's accelerator (resolve_device's checks and rules)."""
+    resolved = resolve_device(accelerator)
+    return torch.device("cuda" if resolved == "gpu" else resolved)
 
 
 def _topk_correct(logits: torch.Tensor, labels: torch.Tensor) -> tuple[int, int]:
@@ -293,7 +299,7 @@ def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequ
     threads = cfg.threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
     accelerator = resolve_device(cfg.accelerator)
-    device = torch.device("cuda" if accelerator == "gpu" else accelerator)
+    device = torch_device(cfg.accelerator)
     if accelerator == "gpu":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     data.setup()

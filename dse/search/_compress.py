@@ -21,7 +21,7 @@ from dse.search._objective import Outcome, data_for
 from dse.spec import ArchSpec
 from dse.store import Store, open_store, unknown_study
 from dse.sweep import point_label
-from dse.train import resolve_device
+from dse.train import torch_device
 from dse.weights import decode_weights
 
 __all__ = ["COMPRESSED_FILENAME", "KeepBytes", "compress_outcome", "compress_result",
@@ -67,8 +67,7 @@ def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, arch: Ar
             raise ValueError(f"trial {result.trial_number}'s network {arch.fingerprint} is not "
                              f"the result's {result.fingerprint}")
         torch.set_num_threads(threads or cfg.train.threads or os.cpu_count() or 1)
-        accelerator = resolve_device(cfg.train.accelerator)
-        device = torch.device("cuda" if accelerator == "gpu" else accelerator)
+        device = torch_device(cfg.train.accelerator)
         done = compress_network(state, net, data_for(cfg.dataset, spec.input_size), cfg.compress,
                                 cfg.train, seed=result.seed, device=device, settings=todo)
         for c in done:

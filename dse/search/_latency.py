@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-import torch
-
 from dse.config import RunConfig
 from dse.expand import expand
 from dse.latency import device_name, measure_all
@@ -13,7 +11,7 @@ from dse.model import build_model
 from dse.records import ArchRecord
 from dse.spec import ArchSpec
 from dse.store import Store
-from dse.train import resolve_device
+from dse.train import torch_device
 
 __all__ = ["objective_latency"]
 
@@ -26,8 +24,7 @@ def objective_latency(cfg: RunConfig, store: Store, arch: ArchRecord, *, threads
     if not cfg.measures_latency:
         return None
     threads = threads or cfg.train.threads or os.cpu_count() or 1
-    accelerator = resolve_device(cfg.train.accelerator)
-    device = torch.device("cuda" if accelerator == "gpu" else accelerator)
+    device = torch_device(cfg.train.accelerator)
     here = {"torch": device_name(device), "onnxruntime": "cpu"}
     stored = [r for r in store.latencies([arch.fingerprint])
               if r.threads == threads and r.device == here[r.runtime]]

@@ -48,26 +48,28 @@ class Outcome:
     latency_ms: float | None = None  # this worker's batch-1 latency, when the run measures it
     compressed_mb: float | None = None  # size after the first compress setting, when compressed
 
+    def _values(self, objectives: Sequence[str], *, accuracy: float | None,
+                compressed_mb: float | None) -> list[float] | None:
+        """Each objective's value, or None when one has none."""
+        table = {"accuracy": accuracy, "size_mb": self.arch.size_mb,
+                 "macs": float(self.arch.macs), "latency_ms": self.latency_ms,
+                 "compressed_mb": compressed_mb}
+        values = [table[o] for o in objectives]
+        return None if any(v is None for v in values) else values  # type: ignore[misc]
+
     def rejected_values(self, objectives: Sequence[str]) -> list[float] | None:
         """Values for an over-budget point, never trained: no accuracy (0.0, the worst), its
         exact size and MACs, its 32-bit size as its compressed size (an upper bound), and
         its latency when measured; None when an objective has no value."""
-        table = {"accuracy": 0.0, "size_mb": self.arch.size_mb, "macs": float(self.arch.macs),
-                 "latency_ms": self.latency_ms, "compressed_mb": self.arch.size_mb}
-        values = [table[o] for o in objectives]
-        return None if any(v is None for v in values) else values  # type: ignore[misc]
+        return self._values(objectives, accuracy=0.0, compressed_mb=self.arch.size_mb)
 
     def objective_values(self, objectives: Sequence[str]) -> list[float] | None:
-        """Values for Optuna (accuracy is validation top-1), or None when nothing was measured."""
+        """Values for Optuna (accuracy is validation top-1), or None when nothing was measured
+        (or a reused result without weights was not compressed)."""
         if not self.record.status.measured or self.record.val_top1 is None:
             return None
-        table = {"accuracy": self.record.val_top1, "size_mb": self.arch.size_mb,
-                 "macs": float(self.arch.macs), "latency_ms": self.latency_ms,
-                 "compressed_mb": self.compressed_mb}
-        values = [table[o] for o in objectives]
-        if any(v is None for v in values):  # a reused result without weights: not compressed
-            return None
-        return values  # type: ignore[return-value]
+        return self._values(objectives, accuracy=self.record.val_top1,
+                            compressed_mb=self.compressed_mb)
 
 
 class PruningCallback(pl.Callback):
