@@ -17,14 +17,14 @@ import time
 
 import torch
 
-from dse.config import LatencyConfig
-from dse.deploy import to_onnx, verify
-from dse.expand import expand
-from dse.latency import measure_all
-from dse.model import build_model
-from dse.presets import preset
-from dse.records import arch_record
-from dse.spec import ArchSpec
+from dse.core.config import LatencyConfig
+from dse.training.deploy import to_onnx, verify
+from dse.core.expand import expand
+from dse.training.latency import measure_all
+from dse.training.model import build_model
+from dse.core.presets import preset
+from dse.core.records import arch_record
+from dse.core.spec import ArchSpec
 
 NETWORKS = {
     "digits cpu_proxy": ("cpu_proxy", {"num_classes": 10, "in_channels": 1, "input_size": 16}),

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from dse.cli import compose, to_plain  # noqa: E402
-from dse.config import run_config  # noqa: E402
+from dse.core.config import run_config  # noqa: E402
 from dse.search import run_study  # noqa: E402
 from dse.store import load_results  # noqa: E402
 

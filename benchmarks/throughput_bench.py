@@ -2,7 +2,7 @@
 
 1. The default sweep (+sweep=squeeze_ratio: 8 SR x 3 seeds on digits), run for real three
    times: the old layout (1 worker x 2 threads, seeds one by one), the layout rule alone
-   (dse/layout.py, seeds one by one), and the new default (layout rule + seed batching).
+   (dse/core/layout.py, seeds one by one), and the new default (layout rule + seed batching).
    Trials per hour, and each run's mean test top-1 per SR (how the numbers moved).
 2. Achieved training GFLOP/s (6 x MACs per image x training images per second) over fp32
    matmul GFLOP/s on the same threads: one seed on 2 threads (old) and three seeds in one
@@ -40,10 +40,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from train_bench import gflops_ratio, load_train_config  # noqa: E402
 
 from dse.cli import quiet_libraries  # noqa: E402
-from dse.data import build_data  # noqa: E402
-from dse.presets import preset  # noqa: E402
+from dse.training.data import build_data  # noqa: E402
+from dse.core.presets import preset  # noqa: E402
 from dse.store import load_results  # noqa: E402
-from dse.train import fit_seeds  # noqa: E402
+from dse.training.train import fit_seeds  # noqa: E402
 
 TRIALS_GOAL, MFU_GOAL, LOAD_GOAL = 1000.0, 0.30, 1.5
 LAYOUTS = {  # label -> dse.run overrides

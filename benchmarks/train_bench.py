@@ -1,6 +1,6 @@
 """Training benchmarks for the cpu_proxy network on digits, measured side by side in one run.
 
-1. Lightning overhead: `dse.train.fit` against a minimal plain-PyTorch loop doing the same work
+1. Lightning overhead: `dse.training.train.fit` against a minimal plain-PyTorch loop doing the same work
    (same network, batches, optimiser, per-step schedule, per-epoch validation, final val/test
    evaluation), interleaved A B A B ... so machine noise hits both alike.
 2. Achieved training GFLOP/s (3 x 2 x MACs per image x images/s) against this machine's fp32
@@ -33,13 +33,13 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from dse.complexity import count
-from dse.data import DataModule, build_data
-from dse.expand import expand
-from dse.model import build_model
-from dse.presets import preset
-from dse.spec import ArchSpec
-from dse.train import TrainConfig, evaluate, fit, fit_seeds, lr_factor, train_config
+from dse.core.complexity import count
+from dse.training.data import DataModule, build_data
+from dse.core.expand import expand
+from dse.training.model import build_model
+from dse.core.presets import preset
+from dse.core.spec import ArchSpec
+from dse.training.train import TrainConfig, evaluate, fit, fit_seeds, lr_factor, train_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_YAML = ROOT / "conf" / "train" / "cpu_proxy.yaml"
@@ -98,7 +98,7 @@ def _seed_all(seed: int) -> None:
 
 
 def plain_fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int) -> PlainResult:
-    """Train like dse.train.fit (CPU, SGD/AdamW, per-step schedule) with a bare PyTorch loop."""
+    """Train like dse.training.train.fit (CPU, SGD/AdamW, per-step schedule) with a bare PyTorch loop."""
     start = time.perf_counter()
     torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
     torch.use_deterministic_algorithms(cfg.deterministic)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dse.cli import entry_point
-from dse.compression_verdicts import compression_verdicts
-from dse.config import ArtifactsConfig
-from dse.figures import (
+from dse.analysis.compression_claims import compression_verdicts
+from dse.core.config import ArtifactsConfig
+from dse.analysis.figures import (
     compact,
     select_figures,
     study_summary,
@@ -26,8 +26,8 @@ from dse.figures import (
     verdicts_markdown,
 )
 from dse.store import driver_url, open_store, redact_url, unknown_study
-from dse.typed import from_mapping, require_bool, require_int
-from dse.verdicts import verdicts
+from dse.core.typed import from_mapping, require_bool, require_int
+from dse.analysis.verdicts import verdicts
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from dse.cli import entry_point, quiet_libraries
-from dse.records import ResultRecord, counted_results
-from dse.sweep import point_key, point_label
-from dse.typed import from_mapping, require, require_bool, require_int, require_number
+from dse.core.records import ResultRecord, counted_results
+from dse.core.sweep import point_key, point_label
+from dse.core.typed import from_mapping, require, require_bool, require_int, require_number
 
 __all__ = ["ExportOptions", "export_options", "main", "select_results"]
 
@@ -90,7 +90,7 @@ def select_results(study: str, results: Sequence[ResultRecord], sizes: dict[str,
     Raises:
         ValueError: no such trial or point, or it has no trained network or weights.
     """
-    from dse.figures._pareto import pareto_front
+    from dse.analysis.figures._pareto import pareto_front
 
     counted = counted_results(results)
     if options.pareto:
@@ -123,7 +123,7 @@ def _test_images(definition: dict[str, Any], *, input_size: int, count: int) -> 
     """Up to `count` images and labels of the study's own test split, as the network takes them."""
     import torch
 
-    from dse.config import dataset_config
+    from dse.core.config import dataset_config
     from dse.search._objective import data_for
 
     data = data_for(dataset_config(dict(definition["dataset"])), input_size)
@@ -174,11 +174,11 @@ def _export_one(result: ResultRecord, *, storage_url: str, definition: dict[str,
     """Export one trial; True when it was verified and written."""
     import torch
 
-    from dse.deploy import to_onnx, verify
-    from dse.latency import measure_all
+    from dse.training.deploy import to_onnx, verify
+    from dse.training.latency import measure_all
     from dse.search import read_artifact
     from dse.store import open_store
-    from dse.weights import WEIGHTS_FILENAME, rebuild
+    from dse.training.weights import WEIGHTS_FILENAME, rebuild
 
     data = read_artifact(str(result.weights_store), str(result.weights_artifact))
     model, meta = rebuild(data)
@@ -225,7 +225,7 @@ def _export_one(result: ResultRecord, *, storage_url: str, definition: dict[str,
 
 def export(values: dict[str, Any], options: ExportOptions) -> int:
     """Select, check and write the exports of a composed config; the exit code."""
-    from dse.config import LatencyConfig, run_target
+    from dse.core.config import LatencyConfig, run_target
     from dse.search import study_definition
     from dse.store import open_store, unknown_study
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from dse.cli import compose, one_line_errors, to_plain
-from dse.complexity import MB, Complexity, count
-from dse.expand import NetSpec, expand, fingerprint
-from dse.spec import ArchSpec
+from dse.core.complexity import MB, Complexity, count
+from dse.core.expand import NetSpec, expand, fingerprint
+from dse.core.spec import ArchSpec
 
 USAGE = "usage: python -m dse.inspect [--json] [key=value ...]   (e.g. arch.sr=0.75)"
 

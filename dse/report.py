@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from dse.cli import entry_point
-from dse.compression_verdicts import compression_verdicts
-from dse.config import run_target
-from dse.figures import (
+from dse.analysis.compression_claims import compression_verdicts
+from dse.core.config import run_target
+from dse.analysis.figures import (
     FigureSpec,
     Section,
     render_page,
@@ -30,10 +30,10 @@ from dse.figures import (
     write_csv,
     write_static,
 )
-from dse.records import ArchRecord, ResultRecord
+from dse.core.records import ArchRecord, ResultRecord
 from dse.store import open_store, redact_url, results_frame, unknown_study
-from dse.typed import from_mapping, require_bool, require_int, require_number
-from dse.verdicts import verdicts
+from dse.core.typed import from_mapping, require_bool, require_int, require_number
+from dse.analysis.verdicts import verdicts
 
 __all__ = ["ReportOptions", "main", "report_options", "write_report"]
 

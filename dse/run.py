@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 from dse.cli import compose, fail, to_plain
 
 if TYPE_CHECKING:
-    from dse.config import RunConfig
+    from dse.core.config import RunConfig
     from dse.search import StudyReport
 
 
@@ -33,9 +33,9 @@ def _overrides(args: list[str]) -> list[str]:
 
 def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
     """The run's summary from the store: every point over its counted seeds."""
-    from dse.figures import front_text, study_summary, summary_text, verdicts_text
+    from dse.analysis.figures import front_text, study_summary, summary_text, verdicts_text
     from dse.store import open_store
-    from dse.verdicts import verdicts
+    from dse.analysis.verdicts import verdicts
 
     with open_store(cfg.storage_url) as store:
         results = store.results(cfg.study_name)
@@ -50,8 +50,8 @@ def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
         print(summary_text(summary, title=title), flush=True)
     judged = verdicts(results, archs)
     if compressions:
-        from dse.compression_verdicts import compression_verdicts
-        from dse.figures._table2 import table2_info, table2_text
+        from dse.analysis.compression_claims import compression_verdicts
+        from dse.analysis.figures._table2 import table2_info, table2_text
 
         print(table2_text(table2_info(results, archs, compressions)), flush=True)
         judged += compression_verdicts(results, compressions)
@@ -62,7 +62,7 @@ def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
 
 def _print_weights(study: str, results: list[Any]) -> None:
     """How many weights files the study's own trials keep, their size, and where."""
-    from dse.complexity import MB
+    from dse.core.complexity import MB
 
     kept = [r for r in results if r.weights_artifact and r.reused_from is None]
     if kept:
@@ -78,9 +78,9 @@ def _run(values: dict[str, Any]) -> int:
     0 when every item has a counted result; 1 when some failed for good; 130 after Ctrl-C and
     143 after SIGTERM (run the same command again to finish).
     """
-    from dse import interrupt
+    from dse.core import interrupt
     from dse.cli import quiet_libraries
-    from dse.config import run_config
+    from dse.core.config import run_config
     from dse.search import run_study
     from dse.store import redact_url
 
@@ -131,7 +131,7 @@ def main() -> None:
 
     Ctrl-C and SIGTERM are handled from here on (exit 130 and 143), whatever the run is doing.
     """
-    from dse import interrupt
+    from dse.core import interrupt
 
     args = sys.argv[1:]
     with interrupt.guard():

@@ -46,7 +46,7 @@ def default_sigint() -> Iterator[None]:
     """Python's own Ctrl-C handler for the test, even when pytest started with SIGINT ignored.
 
     Started with SIGINT ignored (a background job of a script, `trap '' INT`), Python installs
-    no KeyboardInterrupt handler and dse.interrupt.guard() rightly leaves it so: a test of what
+    no KeyboardInterrupt handler and dse.core.interrupt.guard() rightly leaves it so: a test of what
     Ctrl-C does must put the default handler in place itself. The previous handler comes back.
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dse.complexity import MB, count, size_bytes, size_mb
-from dse.expand import expand
-from dse.presets import preset
+from dse.core.complexity import MB, count, size_bytes, size_mb
+from dse.core.expand import expand
+from dse.core.presets import preset
 
 TABLE_1 = [  # name, output (h, w, c), s1x1, e1x1, e3x3, params
     ("conv1", (111, 111, 96), None, None, None, 14_208),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dse.compress import (
+from dse.core.compression_codec import (
     decode_layer,
     decode_network,
     encode_layer,
@@ -14,21 +14,21 @@ from dse.compress import (
     prune_mask,
     quantised,
 )
-from dse.compression import (
+from dse.training.compression_stage import (
     compress_network,
     conv_layers,
     fold_batch_norm,
     layer_kind,
     load_decoded,
 )
-from dse.config import LAYER_KINDS, DigitsConfig, compress_config
-from dse.data import build_data
-from dse.expand import expand
-from dse.model import build_model
-from dse.presets import preset
-from dse.records import arch_record
-from dse.spec import ArchSpec
-from dse.train import TrainConfig, evaluate, fit
+from dse.core.config import LAYER_KINDS, DigitsConfig, compress_config
+from dse.training.data import build_data
+from dse.core.expand import expand
+from dse.training.model import build_model
+from dse.core.presets import preset
+from dse.core.records import arch_record
+from dse.core.spec import ArchSpec
+from dse.training.train import TrainConfig, evaluate, fit
 
 SIZE = 8
 CPU = torch.device("cpu")

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from dse.compression_verdicts import COMPRESSION_CLAIMS, compression_verdicts
-from dse.figures import verdicts_markdown, verdicts_text
-from dse.records import CompressionRecord, ResultRecord
-from dse.verdicts import Verdict
+from dse.analysis.compression_claims import COMPRESSION_CLAIMS, compression_verdicts
+from dse.analysis.figures import verdicts_markdown, verdicts_text
+from dse.core.records import CompressionRecord, ResultRecord
+from dse.analysis.verdicts import Verdict
 
 CLAIMS = {c.id: c for c in COMPRESSION_CLAIMS}
 HALF_3 = 2.48414  # t(0.975, 2) / sqrt(3): the half-width for 3 values of sd 1
@@ -161,7 +161,7 @@ def test_ratio_verdicts_render_in_x_and_mb() -> None:
 
 def test_module_is_pure() -> None:
     heavy = ["optuna", "torch", "sqlalchemy", "lightning", "pytorch_lightning", "plotly"]
-    code = ("import sys, json\nimport dse.compression_verdicts\n"
+    code = ("import sys, json\nimport dse.analysis.compression_claims\n"
             f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dse.cli import compose, to_plain
-from dse.presets import PRESETS
+from dse.core.presets import PRESETS
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The typed run configuration (dse.config): every group, a valid value and a bad one."""
+"""The typed run configuration (dse.core.config): every group, a valid value and a bad one."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dse.cli import compose, to_plain
-from dse.config import LAYER_KINDS, ImageFolderConfig, RunConfig, Status, run_config, run_target
+from dse.core.config import LAYER_KINDS, ImageFolderConfig, RunConfig, Status, run_config, run_target
 
 HEAVY = ["torch", "optuna", "sqlalchemy", "hydra", "lightning", "pytorch_lightning", "omegaconf"]
 
@@ -191,7 +191,7 @@ def test_status_rules() -> None:
 
 
 def test_config_loads_no_framework() -> None:
-    code = ("import sys, json, dse.config\n"
+    code = ("import sys, json, dse.core.config\n"
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

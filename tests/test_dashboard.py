@@ -27,11 +27,11 @@ from optuna_dashboard import get_note, save_note, wsgi
 from test_report import ARTIFACTS, STUDY, RealStudy, build_real_study, chromium_page
 
 from dse.dashboard import dashboard_options, optuna_storage_url, publish_to_dashboard
-from dse.presets import preset
-from dse.records import ResultRecord, arch_record
-from dse.spec import BYPASS_KINDS
+from dse.core.presets import preset
+from dse.core.records import ResultRecord, arch_record
+from dse.core.spec import BYPASS_KINDS
 from dse.store import open_store
-from dse.weights import WEIGHTS_FILENAME, decode_weights
+from dse.training.weights import WEIGHTS_FILENAME, decode_weights
 
 HAND_STUDY = "bypass-digits"
 

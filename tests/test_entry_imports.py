@@ -9,8 +9,8 @@ from pathlib import Path
 
 import optuna
 
-from dse.presets import preset
-from dse.records import ResultRecord, arch_record
+from dse.core.presets import preset
+from dse.core.records import ResultRecord, arch_record
 from dse.store import open_store
 
 NOT_LOADED = ["torch", "pytorch_lightning", "lightning", "lightning_fabric"]

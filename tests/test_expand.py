@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dse.expand import expand, expand_widths, fingerprint, pool_output_size
-from dse.presets import preset
-from dse.spec import MetaParams
+from dse.core.expand import expand, expand_widths, fingerprint, pool_output_size
+from dse.core.presets import preset
+from dse.core.spec import MetaParams
 
 
 def test_squeezenet_widths_match_table_1() -> None:

@@ -7,7 +7,7 @@ import signal
 import pytest
 from ctrlc import CtrlCWhenCollected
 
-from dse import interrupt
+from dse.core import interrupt
 
 pytestmark = pytest.mark.usefixtures("default_sigint")  # even if pytest started ignoring SIGINT
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from dse.layout import batching_pays, choose_layout, training_bytes
-from dse.machine import free_cores
+from dse.core.layout import batching_pays, choose_layout, training_bytes
+from dse.core.machine import free_cores
 
 
 def test_small_work_runs_one_thread_per_worker_on_every_free_core() -> None:
@@ -67,8 +67,8 @@ def test_seeds_are_batched_only_when_a_pass_clearly_beats_them_one_by_one() -> N
 
 
 def test_step_times_of_stacked_seeds_are_measured_on_a_real_network() -> None:
-    from dse.presets import preset
-    from dse.train import TrainConfig, step_seconds
+    from dse.core.presets import preset
+    from dse.training.train import TrainConfig, step_seconds
 
     took = step_seconds(preset("cpu_proxy"), TrainConfig(batch_size=32), copies=(1, 3),
                         threads=1, steps=2)

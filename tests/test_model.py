@@ -7,11 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from dse.complexity import count
-from dse.expand import expand
-from dse.model import Fire, build_model
-from dse.presets import preset
-from dse.spec import FIRE_NAMES, ArchSpec, MetaParams
+from dse.core.complexity import count
+from dse.core.expand import expand
+from dse.training.model import Fire, build_model
+from dse.core.presets import preset
+from dse.core.spec import FIRE_NAMES, ArchSpec, MetaParams
 
 torch.set_num_threads(1)
 

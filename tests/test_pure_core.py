@@ -12,8 +12,8 @@ HEAVY = ["torch", "optuna", "sqlalchemy", "hydra", "lightning", "pytorch_lightni
 def test_pure_core_loads_no_framework() -> None:
     code = (
         "import sys, json\n"
-        "import dse.spec, dse.expand, dse.complexity, dse.presets, dse.sweep, dse.records, dse.typed, "
-        "dse.config, dse.status, dse.terminal, dse.verdicts, dse.layout, dse.machine\n"
+        "import dse.core.spec, dse.core.expand, dse.core.complexity, dse.core.presets, dse.core.sweep, dse.core.records, dse.core.typed, "
+        "dse.core.config, dse.core.status, dse.core.terminal, dse.analysis.verdicts, dse.core.layout, dse.core.machine\n"
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

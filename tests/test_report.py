@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from conftest import ROOT, run_module
 
-from dse.presets import preset
-from dse.records import CompressionRecord, ResultRecord, arch_record
+from dse.core.presets import preset
+from dse.core.records import CompressionRecord, ResultRecord, arch_record
 from dse.report import write_report
 from dse.store import open_store
 

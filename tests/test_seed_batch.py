@@ -16,11 +16,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dse.data import build_data
-from dse.expand import expand
-from dse.model import build_model, copy_state
-from dse.presets import preset
-from dse.train import TrainConfig, fit, fit_seeds
+from dse.training.data import build_data
+from dse.core.expand import expand
+from dse.training.model import build_model, copy_state
+from dse.core.presets import preset
+from dse.training.train import TrainConfig, fit, fit_seeds
 
 SEEDS = [0, 1, 2]
 # Per tensor after one step: |g_batched - g_single| <= GRAD_TOL * |g_single| + GRAD_FLOOR

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dse.presets import PRESETS, preset
-from dse.spec import ArchSpec, MetaParams
+from dse.core.presets import PRESETS, preset
+from dse.core.spec import ArchSpec, MetaParams
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dse.cli import compose, to_plain
-from dse.sweep import Param, SweepSpec, point_key
+from dse.core.sweep import Param, SweepSpec, point_key
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_param_forms() -> None:
 
 
 def test_point_label_and_key() -> None:
-    from dse.sweep import point_key, point_label
+    from dse.core.sweep import point_key, point_label
 
     assert point_label({"sr": 0.25, "bypass": "simple"}) == "sr=0.25 bypass=simple"
     assert point_label({}) == "base"

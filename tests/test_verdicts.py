@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from dse.presets import preset
-from dse.records import ArchRecord, ResultRecord, arch_record
-from dse.verdicts import PAPER_CLAIMS, Claim, verdicts
+from dse.core.presets import preset
+from dse.core.records import ArchRecord, ResultRecord, arch_record
+from dse.analysis.verdicts import PAPER_CLAIMS, Claim, verdicts
 
 RISE = next(c for c in PAPER_CLAIMS if c.id == "fig3a_rise")  # SR 0.75 beats SR 0.125
 PLATEAU = next(c for c in PAPER_CLAIMS if c.id == "fig3a_plateau")  # SR 1.0 no better

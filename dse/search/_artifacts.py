@@ -18,7 +18,7 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from optuna.exceptions import UpdateFinishedTrialError
 
-from dse.weights import WEIGHTS_FILENAME, WEIGHTS_MIMETYPE
+from dse.training.weights import WEIGHTS_FILENAME, WEIGHTS_MIMETYPE
 
 if TYPE_CHECKING:
     from optuna.artifacts._protocol import ArtifactStore

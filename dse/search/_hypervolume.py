@@ -21,10 +21,10 @@ from optuna._hypervolume import compute_hypervolume
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from dse.config import RunConfig
-from dse.records import ArchRecord, HypervolumeRecord, arch_record
+from dse.core.config import RunConfig
+from dse.core.records import ArchRecord, HypervolumeRecord, arch_record
 from dse.search._storage import optuna_storage
-from dse.sweep import Param
+from dse.core.sweep import Param
 
 __all__ = ["REFERENCE_ATTR", "hypervolume_history", "reference_point", "stored_reference",
            "study_hypervolume"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 
-from dse.config import RunConfig
-from dse.expand import expand
-from dse.latency import device_name, measure_all
-from dse.model import build_model
-from dse.records import ArchRecord
-from dse.spec import ArchSpec
+from dse.core.config import RunConfig
+from dse.core.expand import expand
+from dse.training.latency import device_name, measure_all
+from dse.training.model import build_model
+from dse.core.records import ArchRecord
+from dse.core.spec import ArchSpec
 from dse.store import Store
-from dse.train import torch_device
+from dse.training.train import torch_device
 
 __all__ = ["objective_latency"]
 

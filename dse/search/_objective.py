@@ -13,15 +13,15 @@ from typing import Any
 import optuna
 import pytorch_lightning as pl
 
-from dse.config import DatasetConfig, RunConfig, Status
-from dse.data import DataModule, build_data
-from dse.records import ArchRecord, ResultRecord, arch_record
+from dse.core.config import DatasetConfig, RunConfig, Status
+from dse.training.data import DataModule, build_data
+from dse.core.records import ArchRecord, ResultRecord, arch_record
 from dse.search._latency import objective_latency
 from dse.search._provenance import provenance
 from dse.store import Store
-from dse.sweep import stable_hash
-from dse.train import TrainResult, fit_seeds
-from dse.weights import encode_weights
+from dse.core.sweep import stable_hash
+from dse.training.train import TrainResult, fit_seeds
+from dse.training.weights import encode_weights
 
 __all__ = ["KeepWeights", "Outcome", "PruningCallback", "data_for", "record_failure", "settle", "train_seeds"]
 
@@ -177,7 +177,7 @@ def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
                 point: dict[str, Any], seeds: Sequence[int], threads: int | None,
                 callbacks: Sequence[pl.Callback] = (), keep: KeepWeights | None = None
                 ) -> list[Outcome]:
-    """Train one point's seeds together (dse.train.fit_seeds) and store each seed's result.
+    """Train one point's seeds together (dse.training.train.fit_seeds) and store each seed's result.
 
     `keep` uploads each measured seed's weights before its result is saved (the result
     names the artifact). Exceptions from training propagate with nothing stored (the worker

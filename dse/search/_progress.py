@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from dse.records import ArchRecord, ResultRecord, Status
-from dse.sweep import point_label
-from dse.terminal import interactive
+from dse.core.records import ArchRecord, ResultRecord, Status
+from dse.core.sweep import point_label
+from dse.core.terminal import interactive
 
 __all__ = ["Progress"]
 

@@ -1,6 +1,6 @@
 """Sampler and pruner registries: a name in the config -> an Optuna object.
 
-The names and the options each sampler takes are defined once, in dse.config
+The names and the options each sampler takes are defined once, in dse.core.config
 (SAMPLER_OPTIONS, PRUNER_NAMES); a test checks that every name has a factory here.
 """
 
@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import optuna
 
-from dse.config import SamplerConfig
+from dse.core.config import SamplerConfig
 from dse.search._anneal import AnnealingSampler
-from dse.sweep import stable_hash
+from dse.core.sweep import stable_hash
 
 __all__ = ["PRUNERS", "SAMPLERS", "make_pruner", "make_sampler", "trial_seed"]
 
@@ -59,5 +59,5 @@ def make_sampler(cfg: SamplerConfig, *, trial_number: int | None = None
 
 
 def make_pruner(name: str) -> optuna.pruners.BasePruner:
-    """The pruner named by study.pruner (validated by dse.config)."""
+    """The pruner named by study.pruner (validated by dse.core.config)."""
     return PRUNERS[name]()

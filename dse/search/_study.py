@@ -17,11 +17,11 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from dse import interrupt
-from dse.config import RunConfig
-from dse.layout import Layout, batching_pays, choose_layout, training_bytes
-from dse.machine import free_cores, memory_bytes
-from dse.records import arch_record
+from dse.core import interrupt
+from dse.core.config import RunConfig
+from dse.core.layout import Layout, batching_pays, choose_layout, training_bytes
+from dse.core.machine import free_cores, memory_bytes
+from dse.core.records import arch_record
 from dse.search._artifacts import open_artifact_store
 from dse.search._hypervolume import REFERENCE_ATTR, reference_point
 from dse.search._objective import data_for
@@ -30,8 +30,8 @@ from dse.search._samplers import make_pruner, make_sampler
 from dse.search._storage import optuna_storage
 from dse.search._worker import item_counts, run_worker, stale_trial_recorder
 from dse.store import Store, open_store, redact_url
-from dse.sweep import stable_hash
-from dse.train import resolve_device, step_seconds
+from dse.core.sweep import stable_hash
+from dse.training.train import resolve_device, step_seconds
 
 __all__ = ["StudyReport", "open_study", "run_study"]
 
@@ -154,7 +154,7 @@ def _settle(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage) -
 
 
 def run_layout(cfg: RunConfig, items_left: int) -> Layout:
-    """Workers and threads for the items left, by dse.layout's rule (or as configured)."""
+    """Workers and threads for the items left, by dse.core.layout's rule (or as configured)."""
     group = cfg.seed_group()
     units = -(-items_left // group)
     widest = max((arch_record(cfg.arch_for(p)) for p in cfg.sweep.points()),
@@ -251,7 +251,7 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
     if cfg.artifact_location is not None:  # so does an artifact folder that cannot be written
         open_artifact_store(cfg.artifact_location, create=True)
     if cfg.measures_latency and "onnxruntime" in cfg.latency.runtimes:
-        from dse.deploy import require_export
+        from dse.training.deploy import require_export
 
         require_export()  # and onnxruntime latency without the export extra
     with open_store(cfg.storage_url) as store:

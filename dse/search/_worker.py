@@ -22,7 +22,7 @@ last one ends; a pass that stops ends all the trials it leaves unfinished as fai
 A worker whose heartbeat lapsed (stopped, suspended, slow) may find on finishing that another
 worker failed its trial and ran the item again: it logs a warning and goes on. Its result stays
 in the store; statistics count only the first final result of each item
-(dse.records.counted_results), so no seed is counted twice.
+(dse.core.records.counted_results), so no seed is counted twice.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
-from dse import interrupt
-from dse.config import RunConfig, Status
-from dse.data import DataError
-from dse.records import ResultRecord, arch_record
+from dse.core import interrupt
+from dse.core.config import RunConfig, Status
+from dse.training.data import DataError
+from dse.core.records import ResultRecord, arch_record
 from dse.search._artifacts import open_artifact_store, upload_bytes, upload_weights
-from dse.search._compress import KeepBytes, compress_outcome
+from dse.search._compression import KeepBytes, compress_outcome
 from dse.search._objective import (
     KeepWeights,
     Outcome,
@@ -59,7 +59,7 @@ from dse.search._progress import Progress
 from dse.search._pruning import SizeAwarePruning
 from dse.search._samplers import make_sampler, trial_seed
 from dse.store import Store
-from dse.sweep import point_key
+from dse.core.sweep import point_key
 
 __all__ = ["Claim", "Heartbeat", "claim", "item_counts", "run_worker"]
 

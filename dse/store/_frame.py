@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
-from dse.records import ArchRecord, ResultRecord
-from dse.spec import ArchSpec
+from dse.core.records import ArchRecord, ResultRecord
+from dse.core.spec import ArchSpec
 from dse.store._repository import open_store
 
 if TYPE_CHECKING:

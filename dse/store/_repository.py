@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from dse.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord, Status
+from dse.core.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord, Status
 from dse.store._engine import connect
 from dse.store._lock import named_lock
 from dse.store._tables import ArchRow, CompressionRow, LatencyRow, ResultRow

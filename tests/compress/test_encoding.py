@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dse.compress import (
+from dse.core.compression_codec import (
     decode_layer,
     decode_network,
     encode_layer,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dse.compress import canonical_codes, huffman_decode, huffman_encode, huffman_lengths
+from dse.core.compression_codec import canonical_codes, huffman_decode, huffman_encode, huffman_lengths
 
 SKEWED = st.lists(st.integers(0, 20).map(lambda x: x * x), max_size=400)  # few symbols, uneven
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dse.compress import assign, linear_centroids, share_weights
+from dse.core.compression_codec import assign, linear_centroids, share_weights
 
 
 def _sse(values: np.ndarray, codebook: np.ndarray, indices: np.ndarray) -> float:

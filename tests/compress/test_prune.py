@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dse.compress import global_masks, keep_count, prune_mask
+from dse.core.compression_codec import global_masks, keep_count, prune_mask
 
 
 @pytest.mark.parametrize(("size", "keep", "count"), [

@@ -11,7 +11,7 @@ import pytest
 import torch
 from realdata import write_image_folder
 
-from dse.data import build_data
+from dse.training.data import build_data
 
 CLASSES = ("cat", "dog", "ship")
 
@@ -45,14 +45,14 @@ def folder(tmp_path: Path) -> Path:
 def test_a_folder_is_decoded_once_then_read_from_the_cache(
         folder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cache = tmp_path / "cache"
-    with caplog.at_level(logging.INFO, logger="dse.data"):
+    with caplog.at_level(logging.INFO, logger="dse.training.data"):
         first = _load(folder, cache)
     assert "decoding 30 images" in caplog.text
     (entry,) = _entries(cache)
     assert {p.name for p in entry.iterdir()} >= {"manifest.json", "train_images.npy"}
     caplog.clear()
     stamp = entry.stat().st_mtime_ns
-    with caplog.at_level(logging.INFO, logger="dse.data"):
+    with caplog.at_level(logging.INFO, logger="dse.training.data"):
         second = _load(folder, cache)
     assert "decoding" not in caplog.text and caplog.records == []
     assert _same(first, second) and entry.stat().st_mtime_ns == stamp
@@ -67,7 +67,7 @@ def test_a_changed_folder_is_decoded_again_and_its_old_entry_dropped(
     image = folder / "train" / "cat" / "0000.jpg"
     image.write_bytes((folder / "train" / "dog" / "0000.jpg").read_bytes())  # new content
     os.utime(image, ns=(image.stat().st_atime_ns, image.stat().st_mtime_ns + 10**9))
-    with caplog.at_level(logging.INFO, logger="dse.data"):
+    with caplog.at_level(logging.INFO, logger="dse.training.data"):
         after = _load(folder, cache)
     assert "decoding 30 images" in caplog.text
     (new,) = _entries(cache)  # the stale entry of the same folder and settings is gone
@@ -93,12 +93,12 @@ def test_a_corrupt_entry_is_rebuilt_with_one_log_line_never_trusted(
         (entry / "manifest.json").write_text("{not json")
     else:
         array.unlink()
-    with caplog.at_level(logging.INFO, logger="dse.data"):
+    with caplog.at_level(logging.INFO, logger="dse.training.data"):
         again = _load(folder, cache)
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "unusable" in warnings[0].getMessage()
     assert _same(good, again)
-    with caplog.at_level(logging.INFO, logger="dse.data"):
+    with caplog.at_level(logging.INFO, logger="dse.training.data"):
         caplog.clear()
         _load(folder, cache)
     assert caplog.records == []  # the rebuilt entry is good

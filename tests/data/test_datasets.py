@@ -9,10 +9,10 @@ import pytest
 import torch
 from realdata import write_cifar_pickles, write_image_folder
 
-from dse.config import dataset_config
-from dse.data import build_data
-from dse.data._folder import ImageFolderDataModule, ImageFolderStreamDataModule
-from dse.data._tensor import BatchTransform
+from dse.core.config import dataset_config
+from dse.training.data import build_data
+from dse.training.data._folder import ImageFolderDataModule, ImageFolderStreamDataModule
+from dse.training.data._tensor import BatchTransform
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dse.complexity import MB
-from dse.records import ArchRecord, CompressionRecord, ResultRecord
+from dse.core.complexity import MB
+from dse.core.records import ArchRecord, CompressionRecord, ResultRecord
 
 BASE_ARCH = {"base_e": 32, "incr_e": 32, "freq": 2, "sr": 0.125, "pct3x3": 0.5, "bypass": "none"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from figrecords import net, result
 
-from dse.figures._edf import edf, edf_info, good_range, normalised_edf, plot_edf
+from dse.analysis.figures._edf import edf, edf_info, good_range, normalised_edf, plot_edf
 
 
 def test_edf_is_the_share_at_or_below_each_error() -> None:

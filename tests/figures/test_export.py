@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from figrecords import net, result, sweep
 
-from dse.figures import compact, write_static
-from dse.figures._export import static_size
-from dse.figures._pareto import pareto_info, plot_pareto
-from dse.figures._table3 import plot_table3, table3_info, table_height
+from dse.analysis.figures import compact, write_static
+from dse.analysis.figures._export import static_size
+from dse.analysis.figures._pareto import pareto_info, plot_pareto
+from dse.analysis.figures._table3 import plot_table3, table3_info, table_height
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_SCORES = {"none": [(0.6, 0.9)], "simple": [(0.66, 0.93)], "complex": [(0.7, 0.95)]}

@@ -7,10 +7,10 @@ import statistics
 import pytest
 from figrecords import net, result, sweep
 
-from dse.figures._fig3 import FIG3A, FIG3B
-from dse.figures._paper import FIG3A_PAPER, FIG3B_PAPER
-from dse.figures._select import FIGURES
-from dse.figures._sweep import plot_sweep
+from dse.analysis.figures._fig3 import FIG3A, FIG3B
+from dse.analysis.figures._paper import FIG3A_PAPER, FIG3B_PAPER
+from dse.analysis.figures._select import FIGURES
+from dse.analysis.figures._sweep import plot_sweep
 
 SR_SCORES = {0.75: [(0.80, 0.95), (0.84, 0.97)], 0.125: [(0.60, 0.90), (0.64, 0.92), (0.62, 0.91)]}
 SR_SIZES = {0.75: 1.042, 0.125: 0.25}

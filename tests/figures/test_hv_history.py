@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from figrecords import net, result
 
-from dse.figures._hypervolume import hypervolume_info, plot_hypervolume
-from dse.figures._select import select_figures
-from dse.records import HypervolumeRecord
+from dse.analysis.figures._hypervolume import hypervolume_info, plot_hypervolume
+from dse.analysis.figures._select import select_figures
+from dse.core.records import HypervolumeRecord
 
 RECORD = HypervolumeRecord(["accuracy", "size_mb"], [0.1, 32.75], [(0, 4.0), (1, 5.2), (3, 5.3)])
 

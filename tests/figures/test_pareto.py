@@ -10,11 +10,11 @@ from figrecords import compressed, net, result
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dse.figures._pareto import label, pareto_front, pareto_info, plot_pareto
-from dse.figures._pareto_plot import LABEL_EVERY_POINT
-from dse.figures._select import FIGURES
-from dse.figures._summary import front_text, study_summary
-from dse.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord
+from dse.analysis.figures._pareto import label, pareto_front, pareto_info, plot_pareto
+from dse.analysis.figures._pareto_plot import LABEL_EVERY_POINT
+from dse.analysis.figures._select import FIGURES
+from dse.analysis.figures._summary import front_text, study_summary
+from dse.core.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord
 
 
 def _dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:

@@ -7,10 +7,10 @@ from html.parser import HTMLParser
 import pytest
 from figrecords import sweep
 
-import dse.figures
-from dse.figures import FigureSpec
-from dse.figures._select import FIGURES
-from dse.figures._table3 import table3_html
+import dse.analysis.figures
+from dse.analysis.figures import FigureSpec
+from dse.analysis.figures._select import FIGURES
+from dse.analysis.figures._table3 import table3_html
 
 
 class _Tags(HTMLParser):
@@ -61,11 +61,11 @@ def test_only_the_tables_carry_a_table() -> None:
 
 
 def test_public_surface_is_what_the_rest_of_the_project_uses() -> None:
-    assert sorted(dse.figures.__all__) == sorted([
+    assert sorted(dse.analysis.figures.__all__) == sorted([
         "FigureSpec", "Section", "compact", "render_page", "select_figures", "write_csv",
         "write_static", "swept_keys",  # dse.report, dse.dashboard
         "StudySummary", "front_text", "study_summary", "summary_html", "summary_markdown", "summary_text",
         "MEASURED_STATUSES", "PointGroup", "Stat", "group_points", "varying_keys",  # _stats
         "verdicts_html", "verdicts_markdown", "verdicts_text",  # dse.report, dashboard, run
     ])
-    assert all(hasattr(dse.figures, name) for name in dse.figures.__all__)
+    assert all(hasattr(dse.analysis.figures, name) for name in dse.analysis.figures.__all__)

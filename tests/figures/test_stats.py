@@ -10,8 +10,8 @@ import sys
 import pytest
 from figrecords import net, result, sweep
 
-from dse.figures import group_points, select_figures, swept_keys, varying_keys
-from dse.figures._stats import stat
+from dse.analysis.figures import group_points, select_figures, swept_keys, varying_keys
+from dse.analysis.figures._stats import stat
 
 
 def test_stat_is_mean_and_sample_sd() -> None:
@@ -96,7 +96,7 @@ def test_select_figures_from_swept_keys(points: list[dict], expected: list[str])
 
 def test_figures_package_imports_no_optuna_torch_or_sqlalchemy() -> None:
     heavy = ["optuna", "torch", "sqlalchemy", "lightning", "pytorch_lightning", "plotly"]
-    code = ("import sys, json\nimport dse.figures\n"
+    code = ("import sys, json\nimport dse.analysis.figures\n"
             f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

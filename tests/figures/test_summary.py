@@ -8,7 +8,7 @@ from pathlib import Path
 
 from figrecords import net, result, sweep
 
-from dse.figures import (
+from dse.analysis.figures import (
     Section,
     compact,
     render_page,
@@ -16,8 +16,8 @@ from dse.figures import (
     summary_markdown,
     write_csv,
 )
-from dse.figures._fig3 import FIG3A
-from dse.figures._sweep import plot_sweep
+from dse.analysis.figures._fig3 import FIG3A
+from dse.analysis.figures._sweep import plot_sweep
 
 
 def test_summary_counts_statuses_and_finds_best_and_front() -> None:

@@ -9,11 +9,11 @@ import pytest
 from figrecords import compressed, net, result
 from test_table3 import _Cells
 
-from dse.figures import select_figures
-from dse.figures._paper import TABLE2_PAPER
-from dse.figures._select import FIGURES
-from dse.figures._table2 import Table2Info, plot_table2, table2_html, table2_info
-from dse.records import ArchRecord, CompressionRecord, ResultRecord
+from dse.analysis.figures import select_figures
+from dse.analysis.figures._paper import TABLE2_PAPER
+from dse.analysis.figures._select import FIGURES
+from dse.analysis.figures._table2 import Table2Info, plot_table2, table2_html, table2_info
+from dse.core.records import ArchRecord, CompressionRecord, ResultRecord
 
 A, B, C = (net(1, size_mb=1.0, sr=0.25), net(2, size_mb=2.0, sr=0.75),
            net(3, size_mb=3.0, sr=1.0))

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from figrecords import net, result, sweep
 
-from dse.figures._paper import TABLE3_PAPER
-from dse.figures._table3 import Table3Info, plot_table3, table3_html, table3_info
+from dse.analysis.figures._paper import TABLE3_PAPER
+from dse.analysis.figures._table3 import Table3Info, plot_table3, table3_html, table3_info
 
 SCORES = {"complex": [(0.70, 0.95)], "none": [(0.60, 0.90), (0.64, 0.94)],
           "simple": [(0.66, 0.93), (0.68, 0.95)]}

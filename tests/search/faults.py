@@ -20,8 +20,8 @@ workers of one small grid study (`run_schedule`):
   one still running EXIT_BOUND_S after its start or SIGCONT, or a trial RUNNING for STUCK_S,
   is a hang: the harness kills what is left and says so;
 - then one more undisturbed run must exit 0 and print "nothing left to do", and the store must
-  hold exactly one counted result (dse.records.counted_results) per (point, seed), figure
-  data (dse.figures.group_points) n == seeds per grid point and no other group, and no trial
+  hold exactly one counted result (dse.core.records.counted_results) per (point, seed), figure
+  data (dse.analysis.figures.group_points) n == seeds per grid point and no other group, and no trial
   RUNNING or WAITING (`check_study`).
 
 The plan is a function of the seed alone; which trial and which worker each event meets
@@ -47,8 +47,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from workers import optuna_url, start_worker, trials
 
-from dse.figures import group_points
-from dse.records import counted_results
+from dse.analysis.figures import group_points
+from dse.core.records import counted_results
 from dse.store import open_store
 
 STUDY = "squeeze_ratio-digits"
@@ -244,7 +244,7 @@ class Watch:
 
 
 def counted_items(url: str, study: str = STUDY) -> set[tuple[float, int]]:
-    """The (sr, seed) items that hold a counted result (dse.records.counted_results)."""
+    """The (sr, seed) items that hold a counted result (dse.core.records.counted_results)."""
     with open_store(url) as store:
         results = store.results(study)
     return {(float(r.point.get("sr", "nan")), r.seed) for r in counted_results(results)}

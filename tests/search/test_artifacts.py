@@ -19,16 +19,16 @@ from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta
 from studyrun import dse_run
 from workers import optuna_url
 
-from dse.config import DigitsConfig
-from dse.data import build_data
-from dse.figures._pareto import pareto_front
-from dse.presets import preset
-from dse.records import Status, arch_record
+from dse.core.config import DigitsConfig
+from dse.training.data import build_data
+from dse.analysis.figures._pareto import pareto_front
+from dse.core.presets import preset
+from dse.core.records import Status, arch_record
 from dse.search._artifacts import read_artifact, upload_weights
-from dse.spec import ArchSpec
+from dse.core.spec import ArchSpec
 from dse.store import open_store
-from dse.train import TrainConfig, evaluate, fit
-from dse.weights import WEIGHTS_FILENAME, decode_weights, encode_weights, rebuild
+from dse.training.train import TrainConfig, evaluate, fit
+from dse.training.weights import WEIGHTS_FILENAME, decode_weights, encode_weights, rebuild
 
 pytestmark = pytest.mark.slow
 STUDY = "squeeze_ratio-digits"

@@ -19,17 +19,17 @@ import pytest
 from optuna.trial import TrialState
 from studyrun import TINY
 
-from dse import interrupt
+from dse.core import interrupt
 from dse.cli import compose, to_plain
-from dse.config import RunConfig, run_config
-from dse.figures import group_points
-from dse.records import ResultRecord, arch_record, counted_results
+from dse.core.config import RunConfig, run_config
+from dse.analysis.figures import group_points
+from dse.core.records import ResultRecord, arch_record, counted_results
 from dse.search import _worker
 from dse.search._progress import Progress
 from dse.search._study import open_study, study_storage
 from dse.search._worker import NO_HEARTBEAT, claim, run_worker
 from dse.store import Store, open_store
-from dse.sweep import point_key
+from dse.core.sweep import point_key
 
 GRID = ("+sweep=squeeze_ratio", "sweep.grid.sr=[0.25,0.5]", "study.seeds=1", "study.heartbeat_s=1")
 

@@ -16,16 +16,16 @@ from optuna.artifacts import get_all_artifact_meta
 from studyrun import dse_run
 from workers import optuna_url
 
-from dse.compress import decode_network
-from dse.compression import load_decoded
-from dse.config import DigitsConfig
-from dse.data import build_data
-from dse.expand import expand
-from dse.records import Status
+from dse.core.compression_codec import decode_network
+from dse.training.compression_stage import load_decoded
+from dse.core.config import DigitsConfig
+from dse.training.data import build_data
+from dse.core.expand import expand
+from dse.core.records import Status
 from dse.search._artifacts import read_artifact
-from dse.spec import ArchSpec
+from dse.core.spec import ArchSpec
 from dse.store import open_store
-from dse.train import evaluate
+from dse.training.train import evaluate
 
 pytestmark = pytest.mark.slow
 STUDY = "compression-digits"

@@ -13,8 +13,8 @@ from studyrun import dse_run
 from workers import optuna_url
 
 from dse.cli import compose, to_plain
-from dse.config import run_config
-from dse.records import arch_record
+from dse.core.config import run_config
+from dse.core.records import arch_record
 from dse.search._hypervolume import (
     REFERENCE_ATTR,
     hypervolume_history,

@@ -9,7 +9,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from dse.config import PRUNER_NAMES, SAMPLER_OPTIONS, SamplerConfig
+from dse.core.config import PRUNER_NAMES, SAMPLER_OPTIONS, SamplerConfig
 from dse.search import PRUNERS, SAMPLERS, make_sampler
 from dse.search._anneal import AnnealingSampler
 from dse.search._samplers import trial_seed

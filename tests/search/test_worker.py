@@ -12,7 +12,7 @@ from optuna.trial import TrialState
 from studyrun import TINY
 
 from dse.cli import compose, to_plain
-from dse.config import run_config
+from dse.core.config import run_config
 from dse.search import _worker
 from dse.search._progress import Progress
 from dse.search._study import open_study, study_storage
@@ -75,7 +75,7 @@ def test_a_swallowed_ctrl_c_stops_the_worker_at_the_next_training_step(
 
 def test_a_search_counts_trials_even_when_a_sampler_proposes_a_point_twice(tmp_path: Path) -> None:
     """nsga2 can propose the same point twice: two trials, both counted (not one item)."""
-    from dse.records import ResultRecord, arch_record
+    from dse.core.records import ResultRecord, arch_record
     from dse.search._study import _status
 
     url = f"sqlite:///{tmp_path}/s.db"

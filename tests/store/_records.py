@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dse.presets import preset
-from dse.records import ArchRecord, ResultRecord, arch_record
+from dse.core.presets import preset
+from dse.core.records import ArchRecord, ResultRecord, arch_record
 
 
 def proxy_arch(**overrides: Any) -> ArchRecord:

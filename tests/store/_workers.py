@@ -10,7 +10,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
-from dse.records import ArchRecord
+from dse.core.records import ArchRecord
 from dse.store import open_store
 from store._records import result
 

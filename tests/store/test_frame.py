@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from dse.records import ResultRecord
+from dse.core.records import ResultRecord
 from dse.store import load_results, load_results_frame, open_store, results_frame
 from store._records import proxy_arch, result
 

@@ -1,4 +1,4 @@
-"""The shared records (dse.records): construction from a spec, validation, purity."""
+"""The shared records (dse.core.records): construction from a spec, validation, purity."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from dse.complexity import count
-from dse.expand import expand, fingerprint
-from dse.presets import preset
-from dse.records import ArchRecord, ResultRecord, Status, arch_record, counted_results
+from dse.core.complexity import count
+from dse.core.expand import expand, fingerprint
+from dse.core.presets import preset
+from dse.core.records import ArchRecord, ResultRecord, Status, arch_record, counted_results
 
 
 def test_arch_record_of_squeezenet_matches_table_1() -> None:
@@ -47,7 +47,7 @@ def test_result_record_rejects_an_unknown_status() -> None:
 
 def test_records_load_no_framework() -> None:
     code = (
-        "import sys, json, dse.records\n"
+        "import sys, json, dse.core.records\n"
         "print(json.dumps([m for m in ('torch', 'optuna', 'sqlalchemy', 'pandas') "
         "if m in sys.modules]))\n"
     )

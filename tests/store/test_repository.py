@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from dse.records import CompressionRecord, LatencyRecord
+from dse.core.records import CompressionRecord, LatencyRecord
 from dse.store import Store, open_store
 from store._records import proxy_arch, result
 

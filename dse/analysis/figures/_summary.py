@@ -1,0 +1,184 @@
+"""A study's summary: result counts, every point over seeds, the best point, the front.
+
+The data step gives a StudySummary; the drawing steps give Markdown (the dashboard's note) and
+an HTML table (the report).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+from dse.analysis.figures._pareto import pareto_front
+from dse.analysis.figures._stats import PointGroup, Stat, dataset_name, group_points
+from dse.core.records import ArchRecord, ResultRecord
+from dse.core.sweep import point_label
+
+__all__ = ["StudySummary", "aligned_lines", "front_text", "html_table", "study_summary",
+           "summary_html", "summary_markdown", "summary_text"]
+
+COLUMNS = ("point", "n seeds", "size MB", "test top-1", "test top-5", "statuses")
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """What a study holds, in numbers."""
+
+    study: str
+    dataset: str
+    results: int
+    statuses: dict[str, int]  # status -> count
+    points: list[PointGroup]  # in the study's order
+    best: PointGroup | None  # highest mean test top-1
+    # Pareto front of (size, mean validation top-1), by size: picked on the model-selection
+    # split, so the test accuracy it reports stays an honest estimate
+    front: list[PointGroup]
+
+
+def study_summary(study: str, results: Sequence[ResultRecord],
+                  archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> StudySummary:
+    """Summarise a study's results.
+
+    Args:
+        study: the study's name.
+        results: its results (any status).
+        archs: the networks, by fingerprint or as a list.
+
+    Returns:
+        The summary.
+    """
+    points = group_points(results, archs)
+    scored = [g for g in points if g.val1.mean is not None and g.size_mb is not None]
+    pairs = [(g.size_mb or 0.0, g.val1.mean or 0.0) for g in scored]
+    best = max((g for g in points if g.top1.mean is not None),
+               key=lambda g: g.top1.mean or 0.0, default=None)
+    return StudySummary(
+        study=study, dataset=dataset_name(results), results=len(results),
+        statuses=dict(Counter(r.status.value for r in results)), points=points, best=best,
+        front=[scored[i] for i in pareto_front(pairs)],
+    )
+
+
+def _label(group: PointGroup) -> str:
+    """'sr=0.25' (or 'base' for the empty point)."""
+    return point_label(group.point)
+
+
+def _pct(s: Stat) -> str:
+    """'61.2% ± 1.3', or '-'."""
+    return "-" if s.mean is None else f"{100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}"
+
+
+def _cells(group: PointGroup) -> list[str]:
+    """The displayed cells of one point, in COLUMNS order."""
+    size = "-" if group.size_mb is None else f"{group.size_mb:.3f}"
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(group.statuses.items()))
+    return [_label(group), str(group.n), size, _pct(group.top1), _pct(group.top5), statuses]
+
+
+def summary_markdown(summary: StudySummary, *,
+                     figures: Sequence[tuple[str, str]] = ()) -> str:
+    """The summary as Markdown (optuna-dashboard's study note).
+
+    Args:
+        summary: from study_summary.
+        figures: (title, caption) of each figure shown with it.
+
+    Returns:
+        The Markdown text.
+    """
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
+    lines = [f"## dse summary: {summary.study}", "",
+             f"Dataset **{summary.dataset}**; {summary.results} results ({counts}). "
+             "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes (32-bit weights).",
+             ""]
+    if summary.best is not None:
+        lines += [f"Best test top-1: **{_label(summary.best)}**, {_pct(summary.best.top1)} "
+                  f"at {summary.best.size_mb or 0:.3f} MB.", ""]
+    if summary.front:
+        lines += ["Pareto front (max validation top-1, min size; picked on validation): "
+                  + "; ".join(f"{_label(g)} ({g.size_mb or 0:.3f} MB)" for g in summary.front),
+                  ""]
+    lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_cells(g)) + " |" for g in summary.points]
+    if figures:
+        lines += ["", "### Figures", ""]
+        lines += [f"- **{title}**: {caption}" for title, caption in figures]
+    return "\n".join(lines) + "\n"
+
+
+def summary_html(summary: StudySummary) -> str:
+    """The summary's points as an HTML table.
+
+    Args:
+        summary: from study_summary.
+
+    Returns:
+        The <table> element.
+    """
+    return html_table("points", COLUMNS, [_cells(g) for g in summary.points])
+
+
+def summary_text(summary: StudySummary, *, title: str) -> str:
+    """The summary as aligned text for a terminal: one row per point, mean ± sd over seeds.
+
+    Args:
+        summary: from study_summary.
+        title: the first line.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    return "\n".join([title, *aligned_lines(COLUMNS, [_cells(g) for g in summary.points])])
+
+
+FRONT_COLUMNS = ("size MB", "val top-1", "test top-1", "base_e", "incr_e", "freq", "sr", "pct3x3",
+                 "bypass")
+
+
+def _front_cells(group: PointGroup) -> list[str]:
+    """One front member: size, accuracies, and each metaparameter of its network."""
+    def value(key: str) -> str:
+        v = group.arch.get(key, group.point.get(key, "-"))
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return [f"{group.size_mb or 0:.3f}", _pct(group.val1).split(" ±")[0],
+            _pct(group.top1).split(" ±")[0], *(value(k) for k in FRONT_COLUMNS[3:])]
+
+
+def front_text(summary: StudySummary, *, title: str) -> str:
+    """A search study's Pareto front as aligned text: one member per row, by size, with its
+    metaparameters; picked on validation top-1, test top-1 reported for the picks.
+
+    Args:
+        summary: from study_summary.
+        title: the first line.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    note = (f"{len(summary.front)} of {len(summary.points)} points on the Pareto front "
+            "(max validation top-1, min size; test top-1 reported for the points it picks)")
+    return "\n".join([title, note, *aligned_lines(FRONT_COLUMNS,
+                                                  [_front_cells(g) for g in summary.front])])
+
+
+def aligned_lines(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A header and rows of cells, each column padded to its widest cell (two spaces apart)."""
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    return ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
+            *("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)]
+
+
+def html_table(css_class: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *,
+               row_classes: Sequence[str] | None = None) -> str:
+    """An HTML table of text cells (escaped), with a class on the table and on each row."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    classes = row_classes or [""] * len(rows)
+    body = "".join((f'<tr class="{escape(k)}">' if k else "<tr>")
+                   + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                   for row, k in zip(rows, classes))
+    return (f'<table class="{escape(css_class)}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
