@@ -25,21 +25,18 @@ from dse.core.config._datasets import (
     dataset_config,
     folder_layout,
 )
-from dse.core.config._run import (
+from dse.core.config._nodes import (
     LATENCY_RUNTIMES,
     PRUNER_NAMES,
     SAMPLER_OPTIONS,
     ArtifactsConfig,
     LatencyConfig,
-    RunConfig,
-    RunTarget,
     SamplerConfig,
     StorageConfig,
     StudyConfig,
-    run_config,
-    run_target,
     study_name,
 )
+from dse.core.config._run import RunConfig, RunTarget, run_config, run_target
 from dse.core.config._train import ACCELERATORS, NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
 from dse.core.status import Status
 

@@ -12,7 +12,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dse.core.sweep import stable_hash
-from dse.core.typed import from_mapping, is_int, require, require_bool, require_choice, require_int, require_number
+from dse.core.typed import (
+    from_mapping,
+    is_int,
+    require,
+    require_bool,
+    require_choice,
+    require_int,
+    require_number,
+)
 
 __all__ = ["LAYER_KINDS", "PRUNE_SCOPES", "CompressConfig", "CompressSetting", "compress_config"]
 
