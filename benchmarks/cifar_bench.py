@@ -1,4 +1,4 @@
-"""The CIFAR-10 preset's four figures (issue 11), printed side by side with their goals.
+"""The CIFAR-10 preset's four figures, printed side by side with their goals.
 
     .venv/bin/python benchmarks/cifar_bench.py --root DIR [--results DIR] [--rerun]
         [--frontier] [--epochs N] [--json PATH]

@@ -1,9 +1,9 @@
-"""Deep Compression's goals (issue 12), measured side by side: ratio, accuracy kept, and time.
+"""Deep Compression's goals, measured side by side: ratio, accuracy kept, and time.
 
     .venv/bin/python benchmarks/compress_bench.py [--root DIR] [--seeds 3] [--sr 0.5]
         [--threads 2] [key=value ...]
 
-Without --root: the digits default (arch=cpu_proxy, train=cpu_proxy, 8x8). With --root DIR
+Without --root: the digits default (arch=cpu_proxy, train=cpu_proxy, 16x16). With --root DIR
 (CIFAR-10 in folder layout): the CIFAR-10 preset (arch=cifar_proxy train=cifar_proxy
 dataset=cifar10_folder). Extra key=value overrides go to the config as in dse.run, e.g.
 compress.lr_scale=0.1.

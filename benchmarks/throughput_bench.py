@@ -1,4 +1,4 @@
-"""Throughput figures of issue 10, measured side by side in one run on this machine.
+"""Throughput figures, measured side by side in one run on this machine.
 
 1. The default sweep (+sweep=squeeze_ratio: 8 SR x 3 seeds on digits), run for real three
    times: the old layout (1 worker x 2 threads, seeds one by one), the layout rule alone

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run (or resume) the published studies of README "Results on CIFAR-10" and copy what a reader
+# Run (or resume) the published studies of results/README.md and copy what a reader
 # needs to check them into results/: each study's results.csv, verdicts.csv, figure CSV and PNG.
 #
 #   bash scripts/paper_results.sh cifar10 DIR   # DIR: CIFAR-10 in folder layout (train/, test/)

@@ -1,6 +1,6 @@
 """How many worker processes and torch threads a run uses: a documented rule (pure Python).
 
-Measured on a 2-core machine (benchmarks/throughput_bench.py; README, Benchmarks): torch's
+Measured on a 2-core machine (benchmarks/throughput_bench.py; benchmarks/README.md): torch's
 second thread speeds one training step up 1.5-1.7x at every network size tried (0.8 to 226
 MMACs per image), a second worker process nearly 2x, and a trial with 2 threads runs several
 times slower as soon as another CPU-bound process shares the cores (threads wait on each

@@ -35,7 +35,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 # cpu_proxy's widths with SqueezeNet 1.1's pools, for 32x32 CIFAR-10 on a CPU: fire2-3 run at
-# 16x16, fire4-5 at 8x8, fire6-9 at 4x4 (README, "Results on CIFAR-10").
+# 16x16, fire4-5 at 8x8, fire6-9 at 4x4 (results/README.md).
 PRESETS["cifar_proxy"] = {**PRESETS["cpu_proxy"], "in_channels": 3, "input_size": 32,
                           "pool_after": ["conv1", "fire3", "fire5"]}
 
