@@ -13,8 +13,8 @@ import pytest
 
 from dse.analysis.compression_claims import COMPRESSION_CLAIMS, compression_verdicts
 from dse.analysis.figures import verdicts_markdown, verdicts_text
-from dse.core.records import CompressionRecord, ResultRecord
 from dse.analysis.verdicts import Verdict
+from dse.core.records import CompressionRecord, ResultRecord
 
 CLAIMS = {c.id: c for c in COMPRESSION_CLAIMS}
 HALF_3 = 2.48414  # t(0.975, 2) / sqrt(3): the half-width for 3 values of sd 1
@@ -63,10 +63,10 @@ def test_a_small_paired_drop_is_reproduced() -> None:
     assert v.verdict == "reproduced" and v.unit == "pp"
     assert (v.n_a, v.n_b) == (3, 3)
     assert (v.mean_a, v.mean_b) == (pytest.approx(62.0), pytest.approx(61.8))
-    assert v.effect_pp == pytest.approx(0.2)
-    assert (v.ci_low_pp, v.ci_high_pp) == (pytest.approx(0.2 - HALF_3 / 10, abs=1e-4),
+    assert v.effect == pytest.approx(0.2)
+    assert (v.low, v.high) == (pytest.approx(0.2 - HALF_3 / 10, abs=1e-4),
                                            pytest.approx(0.2 + HALF_3 / 10, abs=1e-4))
-    assert v.threshold_pp == 1.0 and v.method == "paired t, 95 %, df 2"
+    assert v.threshold == 1.0 and v.method == "paired t, 95 %, df 2"
     assert "8bit-33pct" in v.note and v.seeds_needed is None
 
 
@@ -75,7 +75,7 @@ def test_pairing_is_by_trial_not_by_means() -> None:
     # tens of points; paired, it is exactly 0.1.
     v = _judge("table2_8bit_accuracy", [(60, 59.9), (70, 69.9), (80, 79.9)])
     assert v.verdict == "reproduced"
-    assert (v.ci_low_pp, v.ci_high_pp) == (pytest.approx(0.1, abs=1e-9),
+    assert (v.low, v.high) == (pytest.approx(0.1, abs=1e-9),
                                            pytest.approx(0.1, abs=1e-9))
 
 
@@ -84,7 +84,7 @@ def test_a_large_drop_contradicts_the_claim() -> None:
     v = _judge("table2_6bit_accuracy", [(60, 55), (60, 54), (60, 53)], bits=6,
                setting="6bit-33pct")
     assert v.verdict == "contradicted"
-    assert (v.ci_low_pp, v.ci_high_pp) == (pytest.approx(6 - HALF_3, abs=1e-4),
+    assert (v.low, v.high) == (pytest.approx(6 - HALF_3, abs=1e-4),
                                            pytest.approx(6 + HALF_3, abs=1e-4))
 
 
@@ -104,17 +104,17 @@ def test_one_trial_cannot_decide_an_accuracy_claim() -> None:
 def test_equal_ratios_are_their_own_interval() -> None:
     v = _ratios("table2_8bit_ratio", 1000, [125, 125])  # 8x, 8x >= 7.3x
     assert v.verdict == "reproduced" and v.unit == "x"
-    assert (v.effect_pp, v.ci_low_pp, v.ci_high_pp, v.threshold_pp) == (8.0, 8.0, 8.0, 7.3)
+    assert (v.effect, v.low, v.high, v.threshold) == (8.0, 8.0, 8.0, 7.3)
     assert v.method.startswith("exact")
     one = _ratios("table2_6bit_ratio", 1000, [125], bits=6)  # one trial, 8x < 10.2x
-    assert one.verdict == "contradicted" and (one.ci_low_pp, one.ci_high_pp) == (8.0, 8.0)
+    assert one.verdict == "contradicted" and (one.low, one.high) == (8.0, 8.0)
 
 
 def test_ratio_claims_from_the_t_interval() -> None:
     # 1716 bytes / 156, 143, 132 = 11, 12, 13x: 12 +- 2.484, all above 7.3x
     v = _ratios("table2_8bit_ratio", 1716, [156, 143, 132])
     assert v.verdict == "reproduced" and v.method == "one-sample t, 95 %, df 2"
-    assert (v.ci_low_pp, v.ci_high_pp) == (pytest.approx(12 - HALF_3, abs=1e-4),
+    assert (v.low, v.high) == (pytest.approx(12 - HALF_3, abs=1e-4),
                                            pytest.approx(12 + HALF_3, abs=1e-4))
     assert v.mean_a == pytest.approx(1716 / 2**20) and "ratio 12.00x" in v.note
     # 168 bytes / 28, 24, 21 = 6, 7, 8x: 7 +- 2.484 lies below 10.2x
@@ -133,7 +133,7 @@ def test_ratio_claims_from_the_t_interval() -> None:
 def test_a_study_without_the_setting_does_not_test_it(kw: dict, why: str) -> None:
     v = _judge("table2_8bit_accuracy", [(60, 59), (61, 60)], **kw)
     assert v.verdict == "not tested", why
-    assert "8 bit, 33% kept" in v.note and v.ci_low_pp is None
+    assert "8 bit, 33% kept" in v.note and v.low is None
 
 
 def test_a_setting_matches_on_its_fields_whatever_its_name() -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from dse.analysis.verdicts import PAPER_CLAIMS, PaperClaim, verdicts
 from dse.core.presets import preset
 from dse.core.records import ArchRecord, ResultRecord, arch_record
-from dse.analysis.verdicts import PAPER_CLAIMS, Claim, verdicts
 
 RISE = next(c for c in PAPER_CLAIMS if c.id == "fig3a_rise")  # SR 0.75 beats SR 0.125
 PLATEAU = next(c for c in PAPER_CLAIMS if c.id == "fig3a_plateau")  # SR 1.0 no better
@@ -29,23 +29,23 @@ def _study(values: dict[Any, list[float]], *, key: str = "sr", **fixed: Any
     return results, archs
 
 
-def _one(claim: Claim, results: list[ResultRecord], archs: list[ArchRecord], **kw: Any):  # type: ignore[no-untyped-def]
+def _one(claim: PaperClaim, results: list[ResultRecord], archs: list[ArchRecord], **kw: Any):  # type: ignore[no-untyped-def]
     return verdicts(results, archs, claims=[claim], **kw)[0]
 
 
 def test_a_clear_rise_is_reproduced_with_its_effect_and_interval() -> None:
     v = _one(RISE, *_study({0.125: [0.50, 0.51, 0.52], 0.75: [0.60, 0.61, 0.62]}))
     assert v.verdict == "reproduced"
-    assert v.n_a == v.n_b == 3 and v.effect_pp == pytest.approx(10.0)
+    assert v.n_a == v.n_b == 3 and v.effect == pytest.approx(10.0)
     # Welch with equal spreads: 10 +- t(0.975, df 4) * sqrt(2 * 1 / 3) = 10 +- 2.267
-    assert (v.ci_low_pp, v.ci_high_pp) == (pytest.approx(7.733, abs=1e-3),
+    assert (v.low, v.high) == (pytest.approx(7.733, abs=1e-3),
                                            pytest.approx(12.267, abs=1e-3))
     assert v.method.startswith("Welch") and v.seeds_needed is None
 
 
 def test_a_clear_fall_contradicts_the_rise() -> None:
     v = _one(RISE, *_study({0.125: [0.60, 0.61, 0.62], 0.75: [0.50, 0.51, 0.52]}))
-    assert v.verdict == "contradicted" and v.ci_high_pp is not None and v.ci_high_pp < 0
+    assert v.verdict == "contradicted" and v.high is not None and v.high < 0
 
 
 def test_a_small_effect_in_noise_is_inconclusive_with_the_seeds_that_would_decide_it() -> None:
@@ -88,7 +88,7 @@ def test_a_duplicated_point_and_seed_counts_once() -> None:
     late = [ResultRecord(**{**r.__dict__, "id": 100 + i, "test_top1": 0.0})
             for i, r in enumerate(results) if r.point["sr"] == 0.75]
     v = _one(RISE, results + late, archs)
-    assert v.n_a == 3 and v.effect_pp == pytest.approx(10.0)  # the late duplicates are ignored
+    assert v.n_a == 3 and v.effect == pytest.approx(10.0)  # the late duplicates are ignored
 
 
 def test_bypass_parameter_claims_are_exact() -> None:
@@ -109,8 +109,8 @@ def test_one_seed_a_side_is_inconclusive_not_a_crash() -> None:
 
 def test_bad_claims_and_margins_are_refused() -> None:
     with pytest.raises(ValueError, match="claim kind must be one of"):
-        Claim("x", "t", "s", "p", "sr", 1, 0, "bigger")
+        PaperClaim("x", "t", "s", "p", "sr", 1, 0, "bigger")
     with pytest.raises(ValueError, match="claim key must be one of"):
-        Claim("x", "t", "s", "p", "depth", 1, 0, "greater")
+        PaperClaim("x", "t", "s", "p", "depth", 1, 0, "greater")
     with pytest.raises(ValueError, match="margin_pp must be >= 0"):
         verdicts([], [], margin_pp=-1)

@@ -1,5 +1,6 @@
 """The paper's compression claims (Table 2) as data, and a verdict on each from a study's
-stored compressions (pure: records in, dse.analysis.verdicts.Verdict out).
+stored compressions (pure: records in, dse.analysis.claims.Verdict out): the second kind of
+claim the verdict engine judges (dse.analysis.verdicts).
 
 A claim names a setting by its fields, not its free-form name: the fraction of weights kept
 (within KEEP_TOLERANCE) and one number of bits for every layer kind. Only compressions of
@@ -26,14 +27,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dse.analysis.claims import (
+    Direction,
+    Outcome,
+    StudyRecords,
+    Unit,
+    Verdict,
+    claim_fields,
+    decide,
+    undecided_note,
+)
+from dse.analysis.intervals import samples_needed, t_interval
+from dse.analysis.verdicts import judge
 from dse.core.complexity import MB
-from dse.core.records import CompressionRecord, ResultRecord, counted_compressions
-from dse.analysis.verdicts import MAX_SEEDS, Verdict, samples_needed, t_interval
+from dse.core.records import CompressionRecord, ResultRecord
 
 __all__ = ["COMPRESSION_CLAIMS", "CompressionClaim", "compression_verdicts"]
 
-KINDS = ("accuracy", "ratio")
+# kind -> the side of its target the effect should lie on, and the effect's unit
+KINDS: dict[str, tuple[Direction, Unit]] = {"accuracy": (Direction.AT_MOST, Unit.PP),
+                                            "ratio": (Direction.AT_LEAST, Unit.RATIO)}
 KEEP_TOLERANCE = 0.005  # a setting's keep matches a claim's within this
+
+Pairs = list[tuple[ResultRecord, CompressionRecord]]
 
 
 @dataclass(frozen=True)
@@ -55,9 +71,73 @@ class CompressionClaim:
             raise ValueError(f"compression claim kind must be one of {', '.join(KINDS)}, "
                              f"got {self.kind!r}")
 
+    @property
+    def unit(self) -> Unit:
+        """The unit of the effect, its interval and the target."""
+        return KINDS[self.kind][1]
+
     def matches(self, rec: CompressionRecord) -> bool:
         """Whether a compression was made with this claim's setting (by keep and bits)."""
         return abs(rec.keep - self.keep) <= KEEP_TOLERANCE and set(rec.bits.values()) == {self.bits}
+
+    def judge(self, records: StudyRecords) -> Verdict:
+        """The verdict on this claim from the study's counted compressions."""
+        matching = [(r, c) for r, c in records.compressed if self.matches(c)]
+        if self.kind == "accuracy":
+            matching = [(r, c) for r, c in matching if c.test_top1 is not None]
+        if not matching:
+            wanted = f"{self.bits} bit, {self.keep:.0%} kept"
+            return Verdict(**claim_fields(self), verdict=Outcome.NOT_TESTED, unit=self.unit,
+                           note=f"the study has no compression at {wanted} of a measured trial"
+                                + (" with a test top-1" if self.kind == "accuracy" else ""))
+        setting = matching[0][1].setting
+        matching = [(r, c) for r, c in matching if c.setting == setting]
+        if self.kind == "accuracy":
+            return self._accuracy(matching, setting)
+        return self._ratio(matching, setting)
+
+    def _accuracy(self, matching: Pairs, setting: str) -> Verdict:
+        """Paired per trial: the 32-bit minus the compressed test top-1, in pp."""
+        before = [100 * float(r.test_top1) for r, _ in matching]  # type: ignore[arg-type]
+        after = [100 * float(c.test_top1) for _, c in matching]  # type: ignore[arg-type]
+        drops = [b - a for b, a in zip(before, after)]
+        known = {"n_a": len(drops), "n_b": len(drops), "mean_a": statistics.fmean(before),
+                 "mean_b": statistics.fmean(after), "effect": statistics.fmean(drops)}
+        note = f"setting {setting}; drop = 32-bit - compressed test top-1 of the same trial"
+        return self._interval(drops, known, note, exact_when_equal=False)
+
+    def _ratio(self, matching: Pairs, setting: str) -> Verdict:
+        """One-sample over the trials' size ratios (32-bit size / compressed size)."""
+        ratios = [c.ratio for _, c in matching]
+        n, mean = len(ratios), statistics.fmean(ratios)
+        original = statistics.fmean(c.original_bytes / MB for _, c in matching)
+        compressed = statistics.fmean(c.compressed_mb for _, c in matching)
+        known = {"n_a": n, "n_b": n, "mean_a": original, "mean_b": compressed, "effect": mean}
+        note = (f"setting {setting}; {original:.3f} MB -> {compressed:.3f} MB, ratio "
+                f"{mean:.2f}x (mean of {n} trial(s); range {min(ratios):.2f}-{max(ratios):.2f}x)")
+        return self._interval(ratios, known, note, exact_when_equal=True)
+
+    def _interval(self, values: list[float], known: dict[str, Any], note: str, *,
+                  exact_when_equal: bool) -> Verdict:
+        """The verdict from the per-trial values (drops or ratios) and the fields already known."""
+        known = {**claim_fields(self), **known, "threshold": self.target, "unit": self.unit}
+        if exact_when_equal and len(set(values)) == 1:
+            low = high = values[0]
+            method = f"exact: every trial's value equal ({len(values)} trial(s))"
+        elif len(values) < 2:
+            return Verdict(**known, verdict=Outcome.INCONCLUSIVE, method="paired t, 95 %",
+                           note=f"{note}; needs at least 2 trials")
+        else:
+            mean, half, df = t_interval(values)
+            low, high = mean - half, mean + half
+            method = f"{'paired' if self.kind == 'accuracy' else 'one-sample'} t, 95 %, df {df:.0f}"
+        outcome = decide(low, high, self.target, KINDS[self.kind][0])
+        needed = None
+        if outcome is Outcome.INCONCLUSIVE:
+            needed = samples_needed(values, abs(statistics.fmean(values) - self.target))
+            note += "; " + undecided_note(needed, "trials", on="the mean sits on the target")
+        return Verdict(**known, low=low, high=high, verdict=outcome, seeds_needed=needed,
+                       method=method, note=note)
 
 
 COMPRESSION_CLAIMS: tuple[CompressionClaim, ...] = (
@@ -74,78 +154,6 @@ COMPRESSION_CLAIMS: tuple[CompressionClaim, ...] = (
 )
 
 
-def _decide(claim: CompressionClaim, low: float, high: float) -> str:
-    """reproduced, contradicted or inconclusive: the interval against the claim's target."""
-    if claim.kind == "accuracy":  # the drop should stay at or below the target
-        return "reproduced" if high <= claim.target else \
-            "contradicted" if low > claim.target else "inconclusive"
-    return "reproduced" if low >= claim.target else \
-        "contradicted" if high < claim.target else "inconclusive"
-
-
-def _undecided(values: Sequence[float], target: float) -> tuple[int | None, str]:
-    """The trials that would decide an inconclusive claim at this spread, and the note."""
-    needed = samples_needed(values, abs(statistics.fmean(values) - target))
-    return needed, (f"about {needed} trials would decide it at this spread" if needed
-                    else f"the mean sits on the target: more than {MAX_SEEDS} trials")
-
-
-def _judge(claim: CompressionClaim, values: list[float], base: dict[str, Any], note: str,
-           *, exact_when_equal: bool) -> Verdict:
-    """The verdict from the per-trial values (drops or ratios) and the fields already known."""
-    if exact_when_equal and len(set(values)) == 1:
-        low = high = values[0]
-        method = f"exact: every trial's value equal ({len(values)} trial(s))"
-    elif len(values) < 2:
-        return Verdict(**base, verdict="inconclusive", method="paired t, 95 %",
-                       note=f"{note}; needs at least 2 trials")
-    else:
-        mean, half, df = t_interval(values)
-        low, high = mean - half, mean + half
-        method = f"{'paired' if claim.kind == 'accuracy' else 'one-sample'} t, 95 %, df {df:.0f}"
-    verdict = _decide(claim, low, high)
-    needed, why = _undecided(values, claim.target) if verdict == "inconclusive" else (None, "")
-    return Verdict(**base, ci_low_pp=low, ci_high_pp=high, verdict=verdict,
-                   seeds_needed=needed, method=method, note=f"{note}; {why}" if why else note)
-
-
-def _verdict(claim: CompressionClaim, pairs: list[tuple[ResultRecord, CompressionRecord]]
-             ) -> Verdict:
-    """The verdict on one claim from the study's counted compressions."""
-    base: dict[str, Any] = {"claim": claim.id, "text": claim.text, "source": claim.source,
-                            "paper": claim.paper, "threshold_pp": claim.target,
-                            "unit": "pp" if claim.kind == "accuracy" else "x"}
-    matching = [(r, c) for r, c in pairs if claim.matches(c)]
-    if claim.kind == "accuracy":
-        matching = [(r, c) for r, c in matching if c.test_top1 is not None]
-    wanted = f"{claim.bits} bit, {claim.keep:.0%} kept"
-    if not matching:
-        return Verdict(**{k: v for k, v in base.items() if k != "threshold_pp"},
-                       verdict="not tested",
-                       note=f"the study has no compression at {wanted} of a measured trial"
-                            + (" with a test top-1" if claim.kind == "accuracy" else ""))
-    setting = matching[0][1].setting
-    matching = [(r, c) for r, c in matching if c.setting == setting]
-    n = len(matching)
-    if claim.kind == "accuracy":
-        before = [100 * float(r.test_top1) for r, _ in matching]  # type: ignore[arg-type]
-        after = [100 * float(c.test_top1) for _, c in matching]  # type: ignore[arg-type]
-        drops = [b - a for b, a in zip(before, after)]
-        base |= {"n_a": n, "n_b": n, "mean_a": statistics.fmean(before),
-                 "mean_b": statistics.fmean(after), "effect_pp": statistics.fmean(drops)}
-        note = f"setting {setting}; drop = 32-bit - compressed test top-1 of the same trial"
-        return _judge(claim, drops, base, note, exact_when_equal=False)
-    ratios = [c.ratio for _, c in matching]
-    original = statistics.fmean(c.original_bytes / MB for _, c in matching)
-    compressed = statistics.fmean(c.compressed_mb for _, c in matching)
-    base |= {"n_a": n, "n_b": n, "mean_a": original, "mean_b": compressed,
-             "effect_pp": statistics.fmean(ratios)}
-    note = (f"setting {setting}; {original:.3f} MB -> {compressed:.3f} MB, ratio "
-            f"{statistics.fmean(ratios):.2f}x (mean of {n} trial(s); range "
-            f"{min(ratios):.2f}-{max(ratios):.2f}x)")
-    return _judge(claim, ratios, base, note, exact_when_equal=True)
-
-
 def compression_verdicts(results: Sequence[ResultRecord],
                          compressions: Sequence[CompressionRecord], *,
                          claims: Sequence[CompressionClaim] = COMPRESSION_CLAIMS) -> list[Verdict]:
@@ -159,5 +167,4 @@ def compression_verdicts(results: Sequence[ResultRecord],
     Returns:
         One Verdict per claim, in order ("not tested" where the study has no such setting).
     """
-    pairs = counted_compressions(results, compressions)
-    return [_verdict(claim, pairs) for claim in claims]
+    return judge(claims, StudyRecords.of(results, compressions=compressions))
