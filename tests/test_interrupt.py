@@ -24,6 +24,11 @@ def test_a_ctrl_c_swallowed_by_a_finalizer_is_still_seen() -> None:
 
 
 def test_without_a_ctrl_c_check_does_nothing() -> None:
+    before = signal.getsignal(signal.SIGINT)
     with interrupt.guard():
-        interrupt.check()
-    interrupt.check()
+        assert signal.getsignal(signal.SIGINT) is not before  # the guard is active ...
+        assert interrupt.check() is None  # ... yet check neither raises nor records a stop
+        assert not interrupt.requested()
+    assert interrupt.check() is None
+    assert not interrupt.requested()
+    assert signal.getsignal(signal.SIGINT) is before

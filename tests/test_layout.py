@@ -47,15 +47,34 @@ def test_settings_override_the_rule() -> None:
     assert "as set" in set_both.reason
 
 
+def _spin(count: int) -> list[subprocess.Popen[bytes]]:
+    """Start `count` processes that each keep one core busy."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Kill and reap the spinning processes."""
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
 def test_busy_cores_are_not_counted_as_free() -> None:
     cores = os.cpu_count() or 1
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    busy = _spin(1)  # one core only: other work on the machine can only make fewer cores free
+    try:
+        assert free_cores(sample_s=0.5) <= max(1, cores - 1)
+    finally:
+        _stop(busy)
+
+
+@pytest.mark.allcores
+def test_a_machine_with_no_idle_core_still_gets_one() -> None:
+    busy = _spin(os.cpu_count() or 1)
     try:
         assert free_cores(sample_s=0.5) == 1  # none is idle; the run still gets one
     finally:
-        for proc in busy:
-            proc.kill()
-            proc.wait()
+        _stop(busy)
 
 
 def test_seeds_are_batched_only_when_a_pass_clearly_beats_them_one_by_one() -> None:

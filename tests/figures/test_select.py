@@ -8,8 +8,8 @@ import pytest
 from figrecords import sweep
 
 import dse.analysis.figures
-from dse.analysis.figures import FigureSpec
 from dse.analysis.figures._select import FIGURES
+from dse.analysis.figures._table2 import table2_html
 from dse.analysis.figures._table3 import table3_html
 
 
@@ -57,7 +57,8 @@ def test_each_entry_renders_itself_into_html(name: str, key: str, values: tuple)
 
 def test_only_the_tables_carry_a_table() -> None:
     assert {name for name, spec in FIGURES.items() if spec.table} == {"table2", "table3"}
-    assert isinstance(FIGURES["table3"], FigureSpec)
+    # each carries its own HTML table, not another's nor a placeholder
+    assert FIGURES["table2"].table is table2_html and FIGURES["table3"].table is table3_html
 
 
 def test_public_surface_is_what_the_rest_of_the_project_uses() -> None:

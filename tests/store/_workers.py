@@ -70,7 +70,8 @@ def count_under_lock(barrier: Barrier, url: str, counter: str, rounds: int) -> N
 
 
 def die_holding_lock(barrier: Barrier, url: str) -> None:
-    """Take the lock and exit abruptly, without releasing it."""
+    """Take the lock, hold it until the parent has checked it is held, then exit without releasing it."""
     with open_store(url) as store, store.lock("held"):
-        barrier.wait()
+        barrier.wait()  # the parent sees the lock held ...
+        barrier.wait()  # ... and lets this process die
         os._exit(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,10 +39,22 @@ def test_a_dead_holder_releases_the_lock(store_url: str) -> None:
     barrier = context.Barrier(2, timeout=60)
     process = context.Process(target=_workers.die_holding_lock, args=(barrier, store_url))
     process.start()
-    barrier.wait()  # the child holds the lock now, and exits without releasing it
+    taken = threading.Event()
+
+    def take() -> None:
+        """Wait for the lock, say when it is taken, then release it."""
+        with open_store(store_url) as store, store.lock("held"):
+            taken.set()
+
+    barrier.wait()  # the child holds the lock now
+    waiter = threading.Thread(target=take, daemon=True)
+    waiter.start()
+    assert not taken.wait(1.0), "the lock was taken while its holder was alive"
+    barrier.wait()  # the child exits without releasing the lock
     process.join(timeout=60)
-    with open_store(store_url) as store, store.lock("held"):
-        pass
+    assert process.exitcode == 0
+    assert taken.wait(60), "the lock stayed held after its holder died"
+    waiter.join(timeout=60)
 
 
 def test_an_in_memory_store_works_and_locks_within_the_process() -> None:
