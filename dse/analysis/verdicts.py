@@ -26,11 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from dse.core.metaparams import NAMES as METAPARAMETERS
 from dse.core.records import ArchRecord, ResultRecord, counted_results
 
 __all__ = ["PAPER_CLAIMS", "Claim", "Verdict", "samples_needed", "t_interval", "verdicts"]
 
-METAPARAMETERS = ("base_e", "incr_e", "freq", "sr", "pct3x3", "bypass")
 KINDS = ("greater", "not_better", "at_least", "more_params", "same_params")
 DEFAULT_MARGIN_PP = 1.0  # what "no better" allows, in percentage points of test top-1
 MAX_SEEDS = 1000  # beyond this, "would need more seeds" is not a useful answer
