@@ -164,12 +164,14 @@ def aligned_lines(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list
 
 
 def html_table(css_class: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *,
-               row_classes: Sequence[str] | None = None) -> str:
-    """An HTML table of text cells (escaped), with a class on the table and on each row."""
+               row_classes: Sequence[str] | None = None, caption_html: str = "") -> str:
+    """An HTML table of text cells (escaped), with a class on the table and on each row, and a
+    caption when given (as HTML, its text already escaped)."""
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     classes = row_classes or [""] * len(rows)
     body = "".join((f'<tr class="{escape(k)}">' if k else "<tr>")
                    + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
                    for row, k in zip(rows, classes))
-    return (f'<table class="{escape(css_class)}"><thead><tr>{head}</tr></thead>'
+    caption = f"<caption>{caption_html}</caption>" if caption_html else ""
+    return (f'<table class="{escape(css_class)}">{caption}<thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table>")

@@ -17,7 +17,7 @@ from dse.analysis.figures._compression import CompressedGroup, compressed_groups
 from dse.analysis.figures._paper import PAPER_SOURCE, TABLE2_PAPER, CompressionPaperRow
 from dse.analysis.figures._pareto import label
 from dse.analysis.figures._stats import PointGroup, Stat, dataset_name, group_points, varying_keys
-from dse.analysis.figures._summary import aligned_lines
+from dse.analysis.figures._summary import aligned_lines, html_table
 from dse.analysis.figures._table3 import BOTTOM_PX, HEADER_PX, ROW_PX, TITLE_PX, table_height
 from dse.core.records import ArchRecord, CompressionRecord, ResultRecord, percent
 from dse.core.sweep import point_key, point_label
@@ -196,14 +196,10 @@ def table2_html(info: Table2Info) -> str:
     Returns:
         The <table> element.
     """
-    head = "".join(f"<th>{escape(h)}</th>" for h in HEADER)
-    body = "".join(f'<tr class="{"paper" if i < len(info.paper) else "study"}">' +
-                   "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
-                   for i, cells in enumerate(_all_cells(info)))
     caption = (f"{escape(info.title)}. Paper: ImageNet, {escape(PAPER_SOURCE)}. This study: "
                f"{escape(info.dataset)}, mean ± sd over seeds; top-1 change paired by trial.")
-    return (f'<table class="table2"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    classes = ["paper"] * len(info.paper) + ["study"] * len(info.table)
+    return html_table("table2", HEADER, _all_cells(info), row_classes=classes, caption_html=caption)
 
 
 def plot_table2(info: Table2Info) -> go.Figure:

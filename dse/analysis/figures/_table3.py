@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from dse.analysis.figures._paper import PAPER_SOURCE, TABLE3_PAPER, PaperRow
 from dse.analysis.figures._stats import PointGroup, dataset_name, group_points
+from dse.analysis.figures._summary import html_table
 from dse.core.records import ArchRecord, ResultRecord, percent
 from dse.core.spec import BYPASS_KINDS
 
@@ -110,13 +111,9 @@ def table3_html(info: Table3Info) -> str:
     Returns:
         The <table> element.
     """
-    head = "".join(f"<th>{escape(h)}</th>" for h in HEADER)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in _cells(r)) + "</tr>"
-                   for r in info.table)
     caption = (f"{escape(info.title)}. This study: {escape(info.dataset)}, mean ± sd over "
                f"seeds. Paper: ImageNet, {escape(PAPER_SOURCE)}.")
-    return (f'<table class="table3"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return html_table("table3", HEADER, [_cells(r) for r in info.table], caption_html=caption)
 
 
 def table_height(rows: int) -> int:
