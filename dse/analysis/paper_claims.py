@@ -35,11 +35,11 @@ from dse.analysis.claims import (
     undecided_note,
 )
 from dse.analysis.intervals import seeds_needed, welch_interval
+from dse.core.metaparams import NAMES as METAPARAMETERS
 from dse.core.records import ArchRecord, ResultRecord
 
-__all__ = ["DEFAULT_MARGIN_PP", "METAPARAMETERS", "PAPER_CLAIMS", "PaperClaim"]
+__all__ = ["DEFAULT_MARGIN_PP", "PAPER_CLAIMS", "PaperClaim"]
 
-METAPARAMETERS = ("base_e", "incr_e", "freq", "sr", "pct3x3", "bypass")
 # kind -> the side of its threshold the effect should lie on; None: exact, on parameter counts
 KINDS: dict[str, Direction | None] = {"greater": Direction.ABOVE, "not_better": Direction.AT_MOST,
                                       "at_least": Direction.ABOVE, "more_params": None,

@@ -19,7 +19,7 @@ from dse.core.status import Status
 from dse.core.sweep import point_key
 
 __all__ = ["ArchRecord", "CompressionRecord", "HypervolumeRecord", "LatencyRecord", "ResultRecord", "Status",
-           "arch_record", "counted_compressions", "counted_results", "result_item"]
+           "arch_record", "counted_compressions", "counted_results", "percent", "result_item"]
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
@@ -229,3 +229,11 @@ def counted_compressions(results: Iterable[ResultRecord], compressions: Iterable
                 if r.status.measured and r.test_top1 is not None}
     return [(by_trial[(c.study, c.trial_number)], c) for c in compressions
             if (c.study, c.trial_number) in by_trial]
+
+
+def percent(fraction: float | None, sd: float | None = None) -> str:
+    """A stored fraction as people read it: '61.2%', '61.2% ± 1.3' with an sd (in percentage
+    points), '-' for None."""
+    if fraction is None:
+        return "-"
+    return f"{100 * fraction:.1f}%" + ("" if sd is None else f" ± {100 * sd:.1f}")

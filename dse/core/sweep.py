@@ -9,14 +9,14 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dse.core.spec import BYPASS_KINDS, ArchSpec, MetaParams
+from dse.core.metaparams import INTEGER_NAMES, NAMES
+from dse.core.spec import BYPASS_KINDS, ArchSpec
 from dse.core.typed import require_int
 
 __all__ = ["SWEEP_KINDS", "Param", "SweepSpec", "point_key", "point_label", "stable_hash"]
 
 SWEEP_KINDS = ("grid", "search")
-# Arch keys a sweep may vary: the five metaparameters and the bypass choice.
-SWEEPABLE = tuple(f.name for f in fields(MetaParams)) + ("bypass",)
+SWEEPABLE = NAMES  # arch keys a sweep may vary: the five metaparameters and the bypass choice
 OBJECTIVES = {"accuracy": "maximize", "size_mb": "minimize", "macs": "minimize",
               "latency_ms": "minimize", "compressed_mb": "minimize"}
 
@@ -69,9 +69,8 @@ class Param:
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (low, high)) \
                 or low >= high:
             raise ValueError(f"sweep.space.{name} needs numbers low < high, got {low!r}, {high!r}")
-        integer = name in ("base_e", "incr_e", "freq")
         return cls(name, low=low, high=high, log=bool(values.get("log", False)),
-                   step=values.get("step"), integer=integer)
+                   step=values.get("step"), integer=name in INTEGER_NAMES)
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,15 @@ from dataclasses import replace
 
 import torch
 
-from dse.training.compression_stage import compress_network
 from dse.core.config import RunConfig
 from dse.core.expand import expand, fingerprint
-from dse.core.records import ArchRecord, CompressionRecord, ResultRecord, counted_results
+from dse.core.records import ArchRecord, CompressionRecord, ResultRecord, counted_results, percent
+from dse.core.spec import ArchSpec
+from dse.core.sweep import point_label
 from dse.search._artifacts import open_artifact_store, read_artifact
 from dse.search._objective import Outcome, data_for
-from dse.core.spec import ArchSpec
 from dse.store import Store, open_store, unknown_study
-from dse.core.sweep import point_label
+from dse.training.compression_stage import compress_network
 from dse.training.train import torch_device
 from dse.training.weights import decode_weights
 
@@ -157,11 +157,6 @@ def compress_study(cfg: RunConfig, *, threads: int | None = None) -> list[Compre
                                       threads=threads, keep=keep if artifacts else None)
             print(f"  trial {result.trial_number} {point_label(result.point)} seed={result.seed}: "
                   + "; ".join(f"{c.setting} {c.compressed_mb:.3f} MB ({c.ratio:.1f}x) test "
-                              f"{_pct(c.test_top1)}" for c in records), flush=True)
+                              f"{percent(c.test_top1)}" for c in records), flush=True)
             done += records
     return done
-
-
-def _pct(value: float | None) -> str:
-    """A fraction as a percentage, or '-'."""
-    return "-" if value is None else f"{100 * value:.1f}%"

@@ -43,6 +43,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from dse.core import interrupt
 from dse.core.config import RunConfig, Status
+from dse.core.metaparams import NAMES as METAPARAMETER_NAMES
 from dse.training.data import DataError
 from dse.core.records import ResultRecord, arch_record
 from dse.search._artifacts import open_artifact_store, upload_bytes, upload_weights
@@ -335,8 +336,7 @@ def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConf
              "params": arch.params, "macs": arch.macs, "fingerprint": arch.fingerprint,
              "val_top1": rec.val_top1, "test_top1": rec.test_top1, "test_top5": rec.test_top5,
              "wall_time_s": rec.wall_time_s, **{f"arch_{k}": v for k, v in arch.arch.items()
-                                                 if k in ("base_e", "incr_e", "freq", "sr",
-                                                          "pct3x3", "bypass")}}
+                                                 if k in METAPARAMETER_NAMES}}
     if rec.weights_artifact:
         attrs["weights_artifact"] = rec.weights_artifact
     if outcome.latency_ms is not None:

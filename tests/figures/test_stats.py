@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -10,8 +11,18 @@ import sys
 import pytest
 from figrecords import net, result, sweep
 
-from dse.analysis.figures import group_points, select_figures, swept_keys, varying_keys
+from dse.analysis.figures import (
+    Stat,
+    front_text,
+    group_points,
+    select_figures,
+    study_summary,
+    summary_text,
+    swept_keys,
+    varying_keys,
+)
 from dse.analysis.figures._stats import stat
+from dse.core.metaparams import NAMES
 
 
 def test_stat_is_mean_and_sample_sd() -> None:
@@ -100,3 +111,24 @@ def test_figures_package_imports_no_optuna_torch_or_sqlalchemy() -> None:
             f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_stats_print_as_mean_and_sd_in_percentage_points() -> None:
+    assert Stat(0.55, 0.0707, 2).as_percent() == "55.0% ± 7.1"
+    assert Stat(0.7, None, 1).as_percent() == "70.0% ± 0.0"
+    assert Stat(None, None, 0).as_percent() == "-"
+
+
+def test_summary_and_front_print_accuracies_and_metaparameters() -> None:
+    small, large = net(1, size_mb=0.4, sr=0.25), net(2, size_mb=1.0, sr=1 / 3, bypass="simple")
+    results = [result(small, {"sr": 0.25}, seed=0, top1=0.5, top5=0.9),
+               result(small, {"sr": 0.25}, seed=1, top1=0.6, top5=0.9, trial=1),
+               result(large, {"sr": 1 / 3}, top1=0.71234, top5=0.95, trial=2)]
+    summary = study_summary("s", results, [small, large])
+    rows = summary_text(summary, title="T").splitlines()[2:]
+    assert [re.split(r"\s{2,}", row)[3:5] for row in rows] == [["55.0% ± 7.1", "90.0% ± 0.0"],
+                                                      ["71.2% ± 0.0", "95.0% ± 0.0"]]
+    front = front_text(summary, title="F").splitlines()
+    assert front[2].split() == ["size", "MB", "val", "top-1", "test", "top-1", *NAMES]
+    assert front[3].split() == ["0.400", "55.0%", "55.0%", "32", "32", "2", "0.25", "0.5", "none"]
+    assert front[4].split() == ["1.000", "71.2%", "71.2%", "32", "32", "2", "0.3333", "0.5", "simple"]

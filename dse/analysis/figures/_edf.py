@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dse.analysis.figures._stats import ARCH_KEYS, dataset_name, group_points
+from dse.analysis.figures._stats import dataset_name, group_points
+from dse.core.metaparams import NAMES
 from dse.core.records import ArchRecord, ResultRecord
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def edf_info(results: Sequence[ResultRecord],
     errors = [1.0 - (g.val1.mean or 0.0) for g in groups]
     sizes = [g.size_mb or 0.0 for g in groups]
     ranges = []
-    for key in ARCH_KEYS:
+    for key in NAMES:
         values = [g.arch.get(key) for g in groups]
         if len(groups) >= 2 and None not in values and len(set(values)) > 1:
             ranges.append(good_range(key, values, errors))

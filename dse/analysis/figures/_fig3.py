@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from dse.analysis.figures._paper import FIG3A_PAPER, FIG3B_PAPER, PaperReference
 from dse.analysis.figures._sweep import SweepInfo, sweep_info
+from dse.core.metaparams import METAPARAMETERS
 from dse.core.records import ArchRecord, ResultRecord
 
 __all__ = ["FIG3A", "FIG3B", "Fig3"]
@@ -42,7 +43,7 @@ class Fig3:
                           percent_axis=self.percent_axis)
 
 
-FIG3A = Fig3("sr", "Figure 3a: accuracy vs squeeze ratio (SR)", "squeeze ratio SR (s1x1 / e)",
+FIG3A = Fig3("sr", "Figure 3a: accuracy vs squeeze ratio (SR)", METAPARAMETERS["sr"].label,
              FIG3A_PAPER)
 FIG3B = Fig3("pct3x3", "Figure 3b: accuracy vs share of 3x3 filters (pct3x3)",
-             "3x3 filters (pct3x3, share of expand filters)", FIG3B_PAPER, percent_axis=True)
+             METAPARAMETERS["pct3x3"].label, FIG3B_PAPER, percent_axis=True)

@@ -16,7 +16,6 @@ from typing import Any
 from dse.analysis.figures._compression import compressed_groups, first_setting
 from dse.analysis.figures._pareto_plot import plot_pareto
 from dse.analysis.figures._stats import (
-    ARCH_KEYS,
     PointGroup,
     Stat,
     arch_map,
@@ -24,8 +23,9 @@ from dse.analysis.figures._stats import (
     group_points,
     varying_keys,
 )
+from dse.core.metaparams import NAMES
 from dse.core.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord
-from dse.core.sweep import point_key
+from dse.core.sweep import point_key, point_label
 
 __all__ = ["AXES", "ParetoInfo", "ParetoPoint", "label", "pareto_front", "pareto_info",
            "plot_pareto"]
@@ -127,8 +127,8 @@ class ParetoInfo:
         for p in self.points:
             g, c = p.group, p.compressed_top1
             rows.append({
-                "point": " ".join(f"{k}={v}" for k, v in g.point.items()) or "base",
-                **{k: g.arch.get(k) for k in ARCH_KEYS}, "n": g.n, "size_mb": p.size_mb,
+                "point": point_label(g.point), **{k: g.arch.get(k) for k in NAMES}, "n": g.n,
+                "size_mb": p.size_mb,
                 "top1_mean": g.top1.mean, "top1_sd": g.top1.sd, "top5_mean": g.top5.mean,
                 "top5_sd": g.top5.sd, "pareto": p.on_front, "macs": p.macs,
                 "pareto_macs": "macs" in p.fronts, "latency_ms": p.latency_ms,

@@ -26,11 +26,6 @@ Y_TITLE_COMPRESSED = "test top-1 (mean ± sd over seeds; compressed: the decoded
 LINK_STYLE = {"color": "#aaaaaa", "width": 1}  # 32-bit -> compressed, per network
 
 
-def _pct(mean: float | None, sd: float | None) -> str:
-    """'61.2% ± 1.3', or '-'."""
-    return "-" if mean is None else f"{100 * mean:.1f}% ± {100 * (sd or 0):.1f}"
-
-
 def _hover(point: ParetoPoint) -> str:
     """Hover text: metaparameters, size, MACs, latency, accuracy, compressed, seeds."""
     g = point.group
@@ -44,7 +39,7 @@ def _hover(point: ParetoPoint) -> str:
     lines += g.accuracy_lines()
     c = point.compressed_top1
     if point.compressed_mb is not None and c is not None:
-        lines.append(f"compressed {point.compressed_mb:.3f} MB, test top-1 {_pct(c.mean, c.sd)}")
+        lines.append(f"compressed {point.compressed_mb:.3f} MB, test top-1 {c.as_percent()}")
     if point.on_front:
         lines.append("on the Pareto front")
     return "<br>".join(lines)

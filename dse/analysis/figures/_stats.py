@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dse.core.records import ArchRecord, ResultRecord, Status, counted_results
+from dse.core.metaparams import NAMES
+from dse.core.records import ArchRecord, ResultRecord, Status, counted_results, percent
 from dse.core.sweep import point_key
 
 __all__ = ["MEASURED_STATUSES", "PointGroup", "Stat", "arch_map", "dataset_name", "group_points",
@@ -19,7 +20,6 @@ __all__ = ["MEASURED_STATUSES", "PointGroup", "Stat", "arch_map", "dataset_name"
 
 # Results whose test metrics the figures use: trained here, or taken over from an equal run.
 MEASURED_STATUSES = tuple(s for s in Status if s.measured)
-ARCH_KEYS = ("base_e", "incr_e", "freq", "sr", "pct3x3", "bypass")  # shown on hover
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ class Stat:
     mean: float | None  # None without any value
     sd: float | None  # sample standard deviation; 0.0 for one value, None for none
     n: int  # values measured
+
+    def as_percent(self) -> str:
+        """Mean and sd as percentages, '61.2% ± 1.3' (sd in percentage points), or '-'."""
+        return percent(self.mean, self.sd or 0.0)
 
 
 def stat(values: Iterable[float | None]) -> Stat:
@@ -67,12 +71,12 @@ class PointGroup:
 
     def hover(self) -> dict[str, Any]:
         """The metaparameters of the point's network (the swept ones where it is unknown)."""
-        values = {k: self.arch[k] for k in ARCH_KEYS if k in self.arch}
+        values = {k: self.arch[k] for k in NAMES if k in self.arch}
         return values or dict(self.point)
 
     def accuracy_lines(self) -> list[str]:
         """Hover lines of the measured test accuracies, e.g. 'test top-1 95.3% ± 0.7'."""
-        return [f"test {name} {100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}"
+        return [f"test {name} {s.as_percent()}"
                 for name, s in (("top-1", self.top1), ("top-5", self.top5)) if s.mean is not None]
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from html import escape
 
 from dse.analysis.figures._pareto import pareto_front
-from dse.analysis.figures._stats import PointGroup, Stat, dataset_name, group_points
-from dse.core.records import ArchRecord, ResultRecord
+from dse.analysis.figures._stats import PointGroup, dataset_name, group_points
+from dse.core.metaparams import METAPARAMETERS
+from dse.core.records import ArchRecord, ResultRecord, percent
 from dse.core.sweep import point_label
 
 __all__ = ["StudySummary", "aligned_lines", "front_text", "html_table", "study_summary",
@@ -66,16 +67,11 @@ def _label(group: PointGroup) -> str:
     return point_label(group.point)
 
 
-def _pct(s: Stat) -> str:
-    """'61.2% ± 1.3', or '-'."""
-    return "-" if s.mean is None else f"{100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}"
-
-
 def _cells(group: PointGroup) -> list[str]:
     """The displayed cells of one point, in COLUMNS order."""
     size = "-" if group.size_mb is None else f"{group.size_mb:.3f}"
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(group.statuses.items()))
-    return [_label(group), str(group.n), size, _pct(group.top1), _pct(group.top5), statuses]
+    return [_label(group), str(group.n), size, group.top1.as_percent(), group.top5.as_percent(), statuses]
 
 
 def summary_markdown(summary: StudySummary, *,
@@ -95,7 +91,7 @@ def summary_markdown(summary: StudySummary, *,
              "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes (32-bit weights).",
              ""]
     if summary.best is not None:
-        lines += [f"Best test top-1: **{_label(summary.best)}**, {_pct(summary.best.top1)} "
+        lines += [f"Best test top-1: **{_label(summary.best)}**, {summary.best.top1.as_percent()} "
                   f"at {summary.best.size_mb or 0:.3f} MB.", ""]
     if summary.front:
         lines += ["Pareto front (max validation top-1, min size; picked on validation): "
@@ -134,18 +130,13 @@ def summary_text(summary: StudySummary, *, title: str) -> str:
     return "\n".join([title, *aligned_lines(COLUMNS, [_cells(g) for g in summary.points])])
 
 
-FRONT_COLUMNS = ("size MB", "val top-1", "test top-1", "base_e", "incr_e", "freq", "sr", "pct3x3",
-                 "bypass")
+FRONT_COLUMNS = ("size MB", "val top-1", "test top-1", *METAPARAMETERS)
 
 
 def _front_cells(group: PointGroup) -> list[str]:
     """One front member: size, accuracies, and each metaparameter of its network."""
-    def value(key: str) -> str:
-        v = group.arch.get(key, group.point.get(key, "-"))
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    return [f"{group.size_mb or 0:.3f}", _pct(group.val1).split(" ±")[0],
-            _pct(group.top1).split(" ±")[0], *(value(k) for k in FRONT_COLUMNS[3:])]
+    return [f"{group.size_mb or 0:.3f}", percent(group.val1.mean), percent(group.top1.mean),
+            *(m.show(group.arch.get(k, group.point.get(k, "-"))) for k, m in METAPARAMETERS.items())]
 
 
 def front_text(summary: StudySummary, *, title: str) -> str:
@@ -173,12 +164,14 @@ def aligned_lines(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list
 
 
 def html_table(css_class: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *,
-               row_classes: Sequence[str] | None = None) -> str:
-    """An HTML table of text cells (escaped), with a class on the table and on each row."""
+               row_classes: Sequence[str] | None = None, caption_html: str = "") -> str:
+    """An HTML table of text cells (escaped), with a class on the table and on each row, and a
+    caption when given (as HTML, its text already escaped)."""
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     classes = row_classes or [""] * len(rows)
     body = "".join((f'<tr class="{escape(k)}">' if k else "<tr>")
                    + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
                    for row, k in zip(rows, classes))
-    return (f'<table class="{escape(css_class)}"><thead><tr>{head}</tr></thead>'
+    caption = f"<caption>{caption_html}</caption>" if caption_html else ""
+    return (f'<table class="{escape(css_class)}">{caption}<thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table>")

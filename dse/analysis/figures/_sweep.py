@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dse.analysis.figures._export import FOOTNOTE
 from dse.analysis.figures._paper import PAPER_SOURCE, PaperReference
 from dse.analysis.figures._stats import PointGroup, dataset_name, group_points
-from dse.core.records import ArchRecord, ResultRecord
+from dse.core.records import ArchRecord, ResultRecord, percent
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -152,10 +152,10 @@ def plot_sweep(info: SweepInfo) -> go.Figure:
         x=[q.value for q in paper.points], y=[q.top5 for q in paper.points], row=1, col=2,
         name=paper.label, mode="markers+text", marker={"color": PAPER_COLOR, "size": 10,
                                                         "symbol": "diamond"},
-        text=[f"{100 * q.top5:.1f}%, {q.size_label}" for q in paper.points],
+        text=[f"{percent(q.top5)}, {q.size_label}" for q in paper.points],
         textposition="bottom center", hoverinfo="text",
         hovertext=[f"paper: {info.key}={q.value:g}, {paper.dataset} {paper.metric} "
-                   f"{100 * q.top5:.1f}%, {q.size_label}" for q in paper.points],
+                   f"{percent(q.top5)}, {q.size_label}" for q in paper.points],
     )
     values = [0.0, 1.0, *xs, *(q.value for q in paper.points)]  # SR and pct3x3 lie in [0, 1]
     fig.update_xaxes(title=info.axis_title, range=[min(values) - 0.05, max(values) + 0.05],

@@ -17,10 +17,10 @@ from dse.analysis.figures._compression import CompressedGroup, compressed_groups
 from dse.analysis.figures._paper import PAPER_SOURCE, TABLE2_PAPER, CompressionPaperRow
 from dse.analysis.figures._pareto import label
 from dse.analysis.figures._stats import PointGroup, Stat, dataset_name, group_points, varying_keys
-from dse.analysis.figures._summary import aligned_lines
+from dse.analysis.figures._summary import aligned_lines, html_table
 from dse.analysis.figures._table3 import BOTTOM_PX, HEADER_PX, ROW_PX, TITLE_PX, table_height
-from dse.core.records import ArchRecord, CompressionRecord, ResultRecord
-from dse.core.sweep import point_key
+from dse.core.records import ArchRecord, CompressionRecord, ResultRecord, percent
+from dse.core.sweep import point_key, point_label
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -142,15 +142,9 @@ def table2_info(results: Sequence[ResultRecord],
     for group in group_points(results, archs):
         settings = compressed.get(point_key(group.point), [])
         if settings:
-            name = label(group.point, keys) or \
-                " ".join(f"{k}={v}" for k, v in group.point.items()) or "base"
+            name = label(group.point, keys) or point_label(group.point)
             rows += [Table2Row(name, group), *(Table2Row(name, group, c) for c in settings)]
     return Table2Info(dataset_name(results), rows)
-
-
-def _pct(s: Stat) -> str:
-    """'61.2% ± 1.3' (sd in percentage points), or '-'."""
-    return "-" if s.mean is None else f"{100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}"
 
 
 def _paper_cells(p: CompressionPaperRow) -> list[str]:
@@ -159,7 +153,7 @@ def _paper_cells(p: CompressionPaperRow) -> list[str]:
     if p.vs_squeezenet is not None:
         ratio += f" ({p.vs_alexnet:.0f}x vs AlexNet)"
     return ["paper, ImageNet", p.network, p.compression, "-", p.size_label, ratio,
-            f"{100 * p.top1:.1f}%", f"{100 * p.top5:.1f}%", f"{_paper_change(p):+.1f} pp"]
+            percent(p.top1), percent(p.top5), f"{_paper_change(p):+.1f} pp"]
 
 
 def _cells(row: Table2Row, dataset: str) -> list[str]:
@@ -171,7 +165,7 @@ def _cells(row: Table2Row, dataset: str) -> list[str]:
     change = "-" if c is None or c.change_pp.mean is None else \
         f"{c.change_pp.mean:+.1f} pp ± {c.change_pp.sd or 0:.1f}"
     return [f"this study, {dataset}", row.network, row.compression, str(row.n), size, ratio,
-            _pct(row.top1), _pct(row.top5), change]
+            row.top1.as_percent(), row.top5.as_percent(), change]
 
 
 def _all_cells(info: Table2Info) -> list[list[str]]:
@@ -202,14 +196,10 @@ def table2_html(info: Table2Info) -> str:
     Returns:
         The <table> element.
     """
-    head = "".join(f"<th>{escape(h)}</th>" for h in HEADER)
-    body = "".join(f'<tr class="{"paper" if i < len(info.paper) else "study"}">' +
-                   "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
-                   for i, cells in enumerate(_all_cells(info)))
     caption = (f"{escape(info.title)}. Paper: ImageNet, {escape(PAPER_SOURCE)}. This study: "
                f"{escape(info.dataset)}, mean ± sd over seeds; top-1 change paired by trial.")
-    return (f'<table class="table2"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    classes = ["paper"] * len(info.paper) + ["study"] * len(info.table)
+    return html_table("table2", HEADER, _all_cells(info), row_classes=classes, caption_html=caption)
 
 
 def plot_table2(info: Table2Info) -> go.Figure:

@@ -12,8 +12,9 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from dse.analysis.figures._paper import PAPER_SOURCE, TABLE3_PAPER, PaperRow
-from dse.analysis.figures._stats import PointGroup, Stat, dataset_name, group_points
-from dse.core.records import ArchRecord, ResultRecord
+from dse.analysis.figures._stats import PointGroup, dataset_name, group_points
+from dse.analysis.figures._summary import html_table
+from dse.core.records import ArchRecord, ResultRecord, percent
 from dse.core.spec import BYPASS_KINDS
 
 if TYPE_CHECKING:
@@ -92,18 +93,13 @@ def table3_info(results: Sequence[ResultRecord],
     return Table3Info(dataset_name(results), sorted(rows, key=lambda r: _order(r.bypass)))
 
 
-def _pct(s: Stat) -> str:
-    """'61.2% ± 1.3' (sd in percentage points), or '-'."""
-    return "-" if s.mean is None else f"{100 * s.mean:.1f}% ± {100 * (s.sd or 0):.1f}"
-
-
 def _cells(row: Table3Row) -> list[str]:
     """The displayed cells of one row, in HEADER order."""
     g, p = row.group, row.paper
     size = "-" if g.size_mb is None else f"{g.size_mb:.3f} MB"
-    paper = ["-", "-", "-"] if p is None else [f"{100 * p.top1:.1f}%", f"{100 * p.top5:.1f}%",
+    paper = ["-", "-", "-"] if p is None else [percent(p.top1), percent(p.top5),
                                                p.size_label]
-    return [row.label, row.bypass, str(g.n), _pct(g.top1), _pct(g.top5), size, *paper]
+    return [row.label, row.bypass, str(g.n), g.top1.as_percent(), g.top5.as_percent(), size, *paper]
 
 
 def table3_html(info: Table3Info) -> str:
@@ -115,13 +111,9 @@ def table3_html(info: Table3Info) -> str:
     Returns:
         The <table> element.
     """
-    head = "".join(f"<th>{escape(h)}</th>" for h in HEADER)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in _cells(r)) + "</tr>"
-                   for r in info.table)
     caption = (f"{escape(info.title)}. This study: {escape(info.dataset)}, mean ± sd over "
                f"seeds. Paper: ImageNet, {escape(PAPER_SOURCE)}.")
-    return (f'<table class="table3"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return html_table("table3", HEADER, [_cells(r) for r in info.table], caption_html=caption)
 
 
 def table_height(rows: int) -> int:

@@ -17,12 +17,17 @@ its bytes. Pure numpy and the standard library; nothing here imports a training 
 from __future__ import annotations
 
 from dse.core.compression_codec._container import decode_network, encode_network, network_header
-from dse.core.compression_codec._huffman import canonical_codes, huffman_decode, huffman_encode, huffman_lengths
-from dse.core.compression_codec._kmeans import assign, linear_centroids, share_weights
+from dse.core.compression_codec._huffman import (
+    canonical_codes,
+    huffman_decode,
+    huffman_encode,
+    huffman_lengths,
+)
+from dse.core.compression_codec._kmeans import MAX_BITS, assign, linear_centroids, share_weights
 from dse.core.compression_codec._prune import global_masks, keep_count, prune_mask
 from dse.core.compression_codec._sparse import Sharing, decode_layer, encode_layer, quantised
 
-__all__ = ["Sharing", "assign", "canonical_codes", "decode_layer", "decode_network", "encode_layer",
-           "encode_network", "global_masks", "huffman_decode", "huffman_encode", "huffman_lengths",
-           "keep_count", "linear_centroids", "network_header", "prune_mask", "quantised",
-           "share_weights"]
+__all__ = ["MAX_BITS", "Sharing", "assign", "canonical_codes", "decode_layer", "decode_network",
+           "encode_layer", "encode_network", "global_masks", "huffman_decode", "huffman_encode",
+           "huffman_lengths", "keep_count", "linear_centroids", "network_header", "prune_mask",
+           "quantised", "share_weights"]

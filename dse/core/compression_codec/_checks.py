@@ -1,41 +1,37 @@
-"""Argument checks shared by the compression modules, each failing with a one-line ValueError."""
+"""Argument checks of the codec: dse.core.typed's checks in the codec's spelling (`1..16`), and arrays."""
 
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
+
+from dse.core.typed import in_interval, interval, is_real, require, require_int
 
 __all__ = ["check_fraction", "check_int", "check_real_array"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     """`value` as an int, if it is an integer (not a bool) in lo..hi (hi None: no upper bound).
 
     Raises:
         ValueError: e.g. "bits must be an integer in 1..16, got 0".
     """
-    ok = isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
-    if ok and lo <= int(value) and (hi is None or int(value) <= hi):
-        return int(value)
-    allowed = f"in {lo}..{hi}" if hi is not None else f">= {lo}"
-    raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+    require_int(name, value, minimum=lo, maximum=hi, span="{}..{}")
+    return int(value)
 
 
-def check_fraction(name: str, value: object) -> float:
+def check_fraction(name: str, value: Any) -> float:
     """`value` as a float, if it is a real number in (0, 1].
 
     Raises:
         ValueError: e.g. "keep must be a number in (0, 1], got 1.5".
     """
-    if isinstance(value, Real) and not isinstance(value, bool | np.bool_):
-        number = float(value)
-        if math.isfinite(number) and 0.0 < number <= 1.0:
-            return number
-    raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
+    require(is_real(value) and in_interval(value, 0, 1, low_open=True),
+            f"{name} must be a number in {interval(0, 1, low_open=True)}, got {value!r}")
+    return float(value)
 
 
 def check_real_array(name: str, value: object) -> np.ndarray:

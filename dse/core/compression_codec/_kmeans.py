@@ -19,7 +19,7 @@ from dse.core.compression_codec._checks import check_int, check_real_array
 
 __all__ = ["MAX_BITS", "assign", "linear_centroids", "share_weights"]
 
-MAX_BITS = 16  # codebook indices then fit in uint16
+MAX_BITS = 16  # codebook indices then fit in uint16 (dse.core.config bounds compress bits by it)
 
 
 def linear_centroids(values: np.ndarray, bits: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from dse.core.compression_codec import MAX_BITS
 from dse.core.sweep import stable_hash
 from dse.core.typed import (
     from_mapping,
@@ -28,7 +29,6 @@ __all__ = ["LAYER_KINDS", "PRUNE_SCOPES", "CompressConfig", "CompressSetting", "
 # each Fire module's squeeze and expand layers, complex-bypass 1x1 convolutions, the classifier.
 LAYER_KINDS = ("conv1", "squeeze", "expand1x1", "expand3x3", "bypass", "conv10")
 PRUNE_SCOPES = ("global", "layer")
-MAX_BITS = 16  # dse.core.compression_codec keeps cluster indices in 16 bits
 PAPER_KEEP = 0.33  # Table 2: 1,248,424 -> 421,098 parameters kept (33.7 %), "33% sparsity"
 
 
