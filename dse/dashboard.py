@@ -15,19 +15,11 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+from dse.analysis.figures import compact, select_figures, study_note
 from dse.cli import entry_point
-from dse.analysis.compression_claims import compression_verdicts
 from dse.core.config import ArtifactsConfig
-from dse.analysis.figures import (
-    compact,
-    select_figures,
-    study_summary,
-    summary_markdown,
-    verdicts_markdown,
-)
-from dse.store import driver_url, open_store, redact_url, unknown_study
 from dse.core.typed import from_mapping, require_bool, require_int
-from dse.analysis.verdicts import verdicts
+from dse.store import driver_url, open_store, redact_url, unknown_study
 
 if TYPE_CHECKING:
     from optuna.storages import RDBStorage
@@ -74,7 +66,7 @@ optuna_storage_url = driver_url  # the store's URL as optuna-dashboard takes it
 
 def _optuna_storage(storage_url: str) -> RDBStorage:
     """Optuna's storage on the store's database (the study layer builds it)."""
-    from dse.search._storage import optuna_storage
+    from dse.search import optuna_storage
 
     return optuna_storage(storage_url)
 
@@ -101,15 +93,9 @@ def publish_to_dashboard(storage_url: str, study: str, *,
     from optuna_dashboard import get_note, save_note, save_plotly_graph_object
 
     with open_store(storage_url) as store:
-        results = store.results(study)
-        if not results:
+        records = store.study_records(study)
+        if not records.results:
             raise ValueError(unknown_study(study, store.studies(), storage_url))
-        archs = store.archs(r.fingerprint for r in results)
-        latencies = store.latencies(archs)
-        compressions = store.compressions(study)
-    from dse.search._hypervolume import study_hypervolume
-
-    hypervolume = study_hypervolume(storage_url, study)
     try:
         target = optuna.load_study(study_name=study, storage=storage or
                                    _optuna_storage(storage_url))
@@ -118,17 +104,12 @@ def publish_to_dashboard(storage_url: str, study: str, *,
                          "Optuna study there (dse.run makes both)") from None
     ids: list[str] = []
     captions: list[tuple[str, str]] = []
-    stored = {"latencies": latencies, "compressions": compressions, "hypervolume": hypervolume}
-    for spec in select_figures(results, **stored):
-        info = spec.data(results, archs, **stored)
+    for spec in select_figures(records):
+        info = spec.data(records)
         ids.append(save_plotly_graph_object(target, compact(spec.draw(info)),
                                             graph_object_id=GRAPH_ID_PREFIX + spec.name))
         captions.append((info.title, info.caption()))
-    judged = verdicts(results, archs)
-    if compressions:
-        judged += compression_verdicts(results, compressions)
-    note = summary_markdown(study_summary(study, results, archs), figures=captions) + "\n" + \
-        verdicts_markdown(judged)
+    note = study_note(records, figures=captions)
     current = get_note(target)
     if current != note and (not current or current.startswith(NOTE_HEADING)):
         save_note(target, note)
@@ -166,7 +147,7 @@ def serve(storage_url: str, *, host: str = "127.0.0.1", port: int = 8080,
 
     from optuna_dashboard import wsgi
 
-    from dse.search._artifacts import open_artifact_store
+    from dse.search import open_artifact_store
 
     store = open_artifact_store(artifacts, create=True) if artifacts else None
     app = wsgi(_optuna_storage(storage_url), artifact_store=store)

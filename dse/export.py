@@ -90,7 +90,7 @@ def select_results(study: str, results: Sequence[ResultRecord], sizes: dict[str,
     Raises:
         ValueError: no such trial or point, or it has no trained network or weights.
     """
-    from dse.analysis.figures._pareto import pareto_front
+    from dse.analysis.figures import pareto_front
 
     counted = counted_results(results)
     if options.pareto:
@@ -124,7 +124,7 @@ def _test_images(definition: dict[str, Any], *, input_size: int, count: int) -> 
     import torch
 
     from dse.core.config import dataset_config
-    from dse.search._objective import data_for
+    from dse.search import data_for
 
     data = data_for(dataset_config(dict(definition["dataset"])), input_size)
     data.setup()
@@ -174,10 +174,10 @@ def _export_one(result: ResultRecord, *, storage_url: str, definition: dict[str,
     """Export one trial; True when it was verified and written."""
     import torch
 
-    from dse.training.deploy import to_onnx, verify
-    from dse.training.latency import measure_all
     from dse.search import read_artifact
     from dse.store import open_store
+    from dse.training.deploy import to_onnx, verify
+    from dse.training.latency import measure_all
     from dse.training.weights import WEIGHTS_FILENAME, rebuild
 
     data = read_artifact(str(result.weights_store), str(result.weights_artifact))

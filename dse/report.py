@@ -15,25 +15,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dse.cli import entry_point
-from dse.analysis.compression_claims import compression_verdicts
-from dse.core.config import run_target
 from dse.analysis.figures import (
+    SECTIONS,
     FigureSpec,
     Section,
+    SectionSpec,
     render_page,
     select_figures,
-    study_summary,
-    summary_html,
     swept_keys,
-    verdicts_html,
     write_csv,
     write_static,
 )
+from dse.cli import entry_point
+from dse.core.config import run_target
 from dse.core.records import ArchRecord, ResultRecord
-from dse.store import open_store, redact_url, results_frame, unknown_study
 from dse.core.typed import from_mapping, require_bool, require_int, require_number
-from dse.analysis.verdicts import verdicts
+from dse.store import open_store, redact_url, results_frame, unknown_study
 
 __all__ = ["ReportOptions", "main", "report_options", "write_report"]
 
@@ -70,7 +67,8 @@ def report_options(values: dict[str, Any]) -> ReportOptions:
     return from_mapping(ReportOptions, values, node="report")
 
 
-def _results_csv(path: Path, results: list[ResultRecord], archs: Mapping[str, ArchRecord]) -> Path:
+def _results_csv(path: Path, results: Sequence[ResultRecord], archs: Mapping[str, ArchRecord]
+                 ) -> Path:
     """One row per result joined with its network; dict columns as JSON."""
     frame = results_frame(results, archs)
     for column in ("point", "versions"):
@@ -79,7 +77,7 @@ def _results_csv(path: Path, results: list[ResultRecord], archs: Mapping[str, Ar
     return path
 
 
-def _meta(study: str, storage_url: str, results: list[ResultRecord]) -> list[tuple[str, str]]:
+def _meta(study: str, storage_url: str, results: Sequence[ResultRecord]) -> list[tuple[str, str]]:
     """The page's header rows: what this report is of, and when it was made."""
     counts = ", ".join(f"{n} {s}" for s, n in sorted(Counter(r.status for r in results).items()))
     commits = sorted({r.git_commit[:12] for r in results if r.git_commit})
@@ -91,27 +89,9 @@ def _meta(study: str, storage_url: str, results: list[ResultRecord]) -> list[tup
             ("generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
 
 
-VERDICTS_CAPTION = (
-    "Each claim compares two values of one metaparameter on test top-1, each (point, seed) "
-    "counted once; effect = difference of means over seeds, with Welch's 95 % interval. "
-    "'No better' claims allow a 1 pp margin. A claim this study's points cannot test is "
-    "'not tested'. Every column: verdicts.csv.")
-COMPRESSION_CAPTION = (
-    " Table 2 claims compare each compressed network with the same trial at 32 bits: the "
-    "top-1 drop (paired t interval, 1 pp allowed) and the size ratio (t interval over trials, "
-    "against the paper's 7.3x and 10.2x).")
-
-
-def _hypervolume(storage_url: str, study: str) -> Any:
-    """The study's hypervolume history (Optuna, loaded only here), or None."""
-    from dse.search._hypervolume import study_hypervolume
-
-    return study_hypervolume(storage_url, study)
-
-
-def _section(spec: FigureSpec, info: Any, fig: Any, files: list[str]) -> Section:
-    """The page section of one figure, drawn into HTML as its registry entry says."""
-    return Section(spec.name, info.title, spec.html(info, fig), info.caption(), files)
+def _section(spec: FigureSpec | SectionSpec, info: Any, html: str, files: list[str]) -> Section:
+    """The page section of one registry entry, from its data step's info."""
+    return Section(spec.name, info.title, html, info.caption(), files)
 
 
 def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 1000,
@@ -137,40 +117,31 @@ def write_report(storage_url: str, study: str, *, out_dir: Path, width: int = 10
             the URL is bad.
     """
     with open_store(storage_url) as store:
-        results = store.results(study)
-        if not results:
+        records = store.study_records(study)
+        if not records.results:
             raise ValueError(unknown_study(study, store.studies(), storage_url))
-        archs = store.archs(r.fingerprint for r in results)
-        latencies = store.latencies(archs)
-        compressions = store.compressions(study)
-    hypervolume = _hypervolume(storage_url, study)
+    results = records.results
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stored = {"latencies": latencies, "compressions": compressions, "hypervolume": hypervolume}
-    specs = select_figures(results, **stored)
-    infos = {spec.name: spec.data(results, archs, **stored) for spec in specs}
+    specs = select_figures(records)
+    infos = {spec.name: spec.data(records) for spec in specs}
     figs = {spec.name: spec.draw(infos[spec.name]) for spec in specs}
     for name, info in infos.items():
         write_csv(out_dir / f"{name}.csv", info.rows())
-    _results_csv(out_dir / "results.csv", results, archs)
+    _results_csv(out_dir / "results.csv", results, records.archs)
     written, skipped = write_static(figs, out_dir, width=width, height=height, scale=scale) \
         if static else ([], "report.static is false")
     names = {p.name for p in written}
-    sections = [Section("summary", "Summary: every point over seeds",
-                        summary_html(study_summary(study, results, archs)),
-                        "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes.",
-                        ["results.csv"])]
-    judged = verdicts(results, archs)
-    if compressions:
-        judged += compression_verdicts(results, compressions)
-    write_csv(out_dir / "verdicts.csv", [v.to_dict() for v in judged])
-    sections.append(Section("verdicts", "Paper claims: reproduced, contradicted or not",
-                            verdicts_html(judged), VERDICTS_CAPTION +
-                            (COMPRESSION_CAPTION if compressions else ""), ["verdicts.csv"]))
+    sections = []
+    for part in SECTIONS.values():  # the summary and the verdicts, then the figures
+        info = part.data(records)
+        if f"{part.name}.csv" in part.files:  # the summary's is results.csv, written above
+            write_csv(out_dir / f"{part.name}.csv", info.rows())
+        sections.append(_section(part, info, part.html(info), list(part.files)))
     for spec in specs:
         files = [f for f in (f"{spec.name}.png", f"{spec.name}.svg") if f in names]
-        sections.append(_section(spec, infos[spec.name], figs[spec.name],
-                                 [*files, f"{spec.name}.csv"]))
+        sections.append(_section(spec, infos[spec.name], spec.html(infos[spec.name],
+                                 figs[spec.name]), [*files, f"{spec.name}.csv"]))
     html_path = out_dir / "report.html"
     html_path.write_text(render_page(f"dse report: {study}", _meta(study, storage_url, results),
                                      sections), encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import hydra
@@ -16,6 +17,7 @@ from dse.cli import compose, fail, to_plain
 
 if TYPE_CHECKING:
     from dse.core.config import RunConfig
+    from dse.core.records import ResultRecord
     from dse.search import StudyReport
 
 
@@ -33,34 +35,23 @@ def _overrides(args: list[str]) -> list[str]:
 
 def _print_summary(cfg: RunConfig, report: StudyReport) -> None:
     """The run's summary from the store: every point over its counted seeds."""
-    from dse.analysis.figures import front_text, study_summary, summary_text, verdicts_text
+    from dse.analysis.figures import study_text
     from dse.store import open_store
-    from dse.analysis.verdicts import verdicts
 
     with open_store(cfg.storage_url) as store:
-        results = store.results(cfg.study_name)
-        archs = store.archs({r.fingerprint for r in results})
-        compressions = store.compressions(cfg.study_name)
-    title = "Table 3 (bypass)" if cfg.sweep.name == "bypass" else \
-        f"Summary of '{report.study}' (test accuracy: mean ± sd over seeds)"
-    summary = study_summary(report.study, results, archs)
-    if cfg.sweep.kind == "search":  # one seed per point: the front says more than every row
-        print(front_text(summary, title=f"Pareto front of '{report.study}'"), flush=True)
-    else:
-        print(summary_text(summary, title=title), flush=True)
-    judged = verdicts(results, archs)
-    if compressions:
-        from dse.analysis.compression_claims import compression_verdicts
-        from dse.analysis.figures._table2 import table2_info, table2_text
-
-        print(table2_text(table2_info(results, archs, compressions)), flush=True)
-        judged += compression_verdicts(results, compressions)
-    print(verdicts_text(judged), flush=True)
+        records = store.study_records(cfg.study_name)
+    search = cfg.sweep.kind == "search"  # one seed per point: the front says more than every row
+    title = f"Summary of '{report.study}' (test accuracy: mean ± sd over seeds)"
+    if search:
+        title = f"Pareto front of '{report.study}'"
+    elif cfg.sweep.name == "bypass":
+        title = "Table 3 (bypass)"
+    print(study_text(records, title=title, front=search), flush=True)
     print(f"results: study '{report.study}' in {report.storage}", flush=True)
-    _print_weights(report.study, results)
+    _print_weights(report.study, records.results)
 
 
-def _print_weights(study: str, results: list[Any]) -> None:
+def _print_weights(study: str, results: Sequence[ResultRecord]) -> None:
     """How many weights files the study's own trials keep, their size, and where."""
     from dse.core.complexity import MB
 
@@ -78,8 +69,8 @@ def _run(values: dict[str, Any]) -> int:
     0 when every item has a counted result; 1 when some failed for good; 130 after Ctrl-C and
     143 after SIGTERM (run the same command again to finish).
     """
-    from dse.core import interrupt
     from dse.cli import quiet_libraries
+    from dse.core import interrupt
     from dse.core.config import run_config
     from dse.search import run_study
     from dse.store import redact_url

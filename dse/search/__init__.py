@@ -1,6 +1,6 @@
 """The study layer: Optuna studies over sweeps, run by workers; the only package importing Optuna.
 
-Its names load lazily, so `import dse.search._storage` (the dashboard's) stays light.
+Its names load lazily, so `from dse.search import optuna_storage` (the dashboard's) stays light.
 """
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["PRUNERS", "SAMPLERS", "StudyReport", "compress_study", "make_pruner", "make_sampler",
-           "open_study", "read_artifact", "run_study", "study_definition"]
+__all__ = ["PRUNERS", "SAMPLERS", "StudyReport", "compress_study", "data_for", "make_pruner",
+           "make_sampler", "open_artifact_store", "open_study", "optuna_storage", "read_artifact",
+           "run_study", "study_definition"]
 
 _WHERE = {"PRUNERS": "_samplers", "SAMPLERS": "_samplers", "make_pruner": "_samplers",
           "make_sampler": "_samplers", "StudyReport": "_study", "open_study": "_study",
-          "run_study": "_study", "read_artifact": "_artifacts", "compress_study": "_compression",
-          "study_definition": "_storage"}
+          "run_study": "_study", "read_artifact": "_artifacts",
+          "open_artifact_store": "_artifacts", "compress_study": "_compression",
+          "study_definition": "_storage", "optuna_storage": "_storage", "data_for": "_objective"}
 
 
 def __getattr__(name: str) -> Any:

@@ -5,29 +5,33 @@ hypervolumes of studies (and samplers) over the same space compare: accuracy at 
 (1 / classes), size and MACs of the largest network of the space (its corners), and for the
 compressed size the largest network's 32-bit size (compression never makes one larger).
 Measured latency has no such bound: a study with a latency objective has no hypervolume.
-Computed with Optuna's own hypervolume (optuna._hypervolume.compute_hypervolume, the function
-behind optuna.visualization.plot_hypervolume_history), over the complete, feasible trials.
+Computed with Optuna's own hypervolume (through dse.search._optuna_hv), over the complete,
+feasible trials, and stored (dse_hypervolume) as each trial ends: reports read it from the store.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna._hypervolume import compute_hypervolume
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from dse.core import interrupt
 from dse.core.config import RunConfig
 from dse.core.records import ArchRecord, HypervolumeRecord, arch_record
-from dse.search._storage import optuna_storage
 from dse.core.sweep import Param
+from dse.search._optuna_hv import hypervolume
+from dse.store import Store
 
-__all__ = ["REFERENCE_ATTR", "hypervolume_history", "reference_point", "stored_reference",
-           "study_hypervolume"]
+__all__ = ["REFERENCE_ATTR", "hypervolume_history", "record_hypervolume", "reference_point",
+           "store_hypervolume", "stored_reference", "study_hypervolume"]
+
+log = logging.getLogger(__name__)
 
 REFERENCE_ATTR = "hv_reference"  # study user attr: {"objectives": [...], "point": [...]}
 MAX_CORNERS = 4096  # corners of the space evaluated to find its largest network
@@ -80,7 +84,7 @@ def _feasible(trial: FrozenTrial) -> bool:
 
 
 def hypervolume_history(study: optuna.Study, reference: list[float], *,
-                        log_costs: bool = False) -> list[tuple[int, float]]:
+                        log_costs: bool = False, since: int = 0) -> list[tuple[int, float]]:
     """(trial number, hypervolume of the complete, feasible trials up to it), by number.
 
     Args:
@@ -90,10 +94,24 @@ def hypervolume_history(study: optuna.Study, reference: list[float], *,
             included. With a linear size axis reaching the space's largest network, one small
             accurate network already covers almost all the volume there is; on a log axis the
             sizes of small networks still count.
+        since: give only the pairs of trials numbered from `since` on (earlier trials' points
+            still count): a trial that ends changes no earlier trial's pair.
 
     Returns:
         One pair per complete trial; points that do not dominate the reference add nothing.
     """
+    return _history(study, _complete(study), reference, log_costs=log_costs, since=since)
+
+
+def _complete(study: optuna.Study) -> list[FrozenTrial]:
+    """The study's complete trials, by number."""
+    return sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+                  key=lambda t: t.number)
+
+
+def _history(study: optuna.Study, trials: list[FrozenTrial], reference: list[float], *,
+             log_costs: bool, since: int) -> list[tuple[int, float]]:
+    """hypervolume_history over the given complete trials (sorted by number)."""
     signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
     scale = np.log10 if log_costs else (lambda x: x)
     minimised = signs > 0
@@ -104,29 +122,71 @@ def hypervolume_history(study: optuna.Study, reference: list[float], *,
         return out
 
     ref = loss(reference)
-    trials = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
-                    key=lambda t: t.number)
     points: list[np.ndarray] = []
     history = []
     for trial in trials:
         value = loss(trial.values)
         if _feasible(trial) and np.all(value < ref):
             points.append(value)
-        volume = float(compute_hypervolume(np.array(points), ref)) if points else 0.0
-        history.append((trial.number, volume))
+        if trial.number >= since:
+            history.append((trial.number, hypervolume(np.array(points), ref)))
     return history
 
 
-def study_hypervolume(storage_url: str, study: str) -> HypervolumeRecord | None:
-    """The hypervolume history of a stored study, or None when it has no reference point
-    (a grid, one objective, a latency objective) or no Optuna study of that name."""
-    try:
-        loaded = optuna.load_study(study_name=study, storage=optuna_storage(storage_url))
-    except KeyError:
-        return None
-    stored = loaded.user_attrs.get(REFERENCE_ATTR)
+def store_hypervolume(store: Store, study: optuna.Study, *, since: int | None = None
+                      ) -> HypervolumeRecord | None:
+    """Compute the study's hypervolume history and store it (dse_hypervolume) for its readers.
+
+    Under a lock shared by every worker, so the last writer has seen every trial told before
+    it. With `since` (the trial that just ended), the stored pairs of earlier trials are kept
+    when they are all there; otherwise (a worker died between its trial and this, an older
+    store without the table) the whole history is computed again.
+
+    Args:
+        store: the study's store.
+        study: the study (its reference point stored with it).
+        since: the number of the trial that just ended; None: recompute everything.
+
+    Returns:
+        The stored record, or None for a study without a reference point (nothing stored).
+    """
+    stored = study.user_attrs.get(REFERENCE_ATTR)
     if not stored:
         return None
-    reference = [float(v) for v in stored["point"]]
-    return HypervolumeRecord(list(stored["objectives"]), reference,
-                             hypervolume_history(loaded, reference))
+    objectives, reference = list(stored["objectives"]), [float(v) for v in stored["point"]]
+    with store.lock(f"hypervolume:{study.study_name}"):
+        trials, start = _complete(study), since or 0
+        before = store.hypervolume(study.study_name) if start else None
+        kept = [(n, v) for n, v in before.history if n < start] if before else []
+        if before is None or before.reference != reference or \
+                [n for n, _ in kept] != [t.number for t in trials if t.number < start]:
+            start, kept = 0, []
+        record = HypervolumeRecord(objectives, reference, kept + _history(
+            study, trials, reference, log_costs=False, since=start))
+        store.save_hypervolume(study.study_name, record)
+    return record
+
+
+def record_hypervolume(store: Store, study: optuna.Study, trial_number: int) -> None:
+    """After a trial ended: store the study's hypervolume history; a failure only warns.
+
+    The trial's result is stored and told already: failing it now would be wrong, and the
+    end of the run (run_study) stores the whole history again anyway.
+    """
+    try:
+        with interrupt.deferred():  # a stop lands after this, not between the trial and its end
+            store_hypervolume(store, study, since=trial_number)
+    except Exception as exc:  # the database, its lock: the trial itself stands
+        log.warning("hypervolume of study '%s' not stored after trial %d (%s: %s); the run's "
+                    "end stores it", study.study_name, trial_number, type(exc).__name__, exc)
+
+
+def study_hypervolume(store: Store, storage: optuna.storages.BaseStorage, study: str
+                      ) -> HypervolumeRecord | None:
+    """Store the whole hypervolume history of a stored study (a run's end: this also fills it
+    in for a study an older dse ran); None when it has no reference point or no Optuna study."""
+    try:
+        loaded = optuna.load_study(study_name=study, storage=storage)
+    except KeyError:
+        return None
+    return store_hypervolume(store, loaded)

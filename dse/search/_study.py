@@ -23,7 +23,7 @@ from dse.core.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.core.machine import free_cores, memory_bytes
 from dse.core.records import arch_record
 from dse.search._artifacts import open_artifact_store
-from dse.search._hypervolume import REFERENCE_ATTR, reference_point
+from dse.search._hypervolume import REFERENCE_ATTR, reference_point, study_hypervolume
 from dse.search._objective import data_for
 from dse.search._progress import Progress
 from dse.search._samplers import make_pruner, make_sampler
@@ -291,5 +291,6 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
             for proc in extra:
                 proc.join()
             done, failed = _status(cfg, store)
+        study_hypervolume(store, storage, cfg.study_name)  # whole: also fills in an older store's
     return StudyReport(cfg.study_name, shown, total, done, ran, cfg.output_dir(), failed)
 

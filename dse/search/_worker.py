@@ -48,6 +48,7 @@ from dse.training.data import DataError
 from dse.core.records import ResultRecord, arch_record
 from dse.search._artifacts import open_artifact_store, upload_bytes, upload_weights
 from dse.search._compression import KeepBytes, compress_outcome
+from dse.search._hypervolume import record_hypervolume
 from dse.search._objective import (
     KeepWeights,
     Outcome,
@@ -329,8 +330,9 @@ def _constraints(cfg: RunConfig, arch: Any) -> dict[str, float]:
 
 
 def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConfig,
-          trial: optuna.Trial, outcome: Outcome, progress: Progress) -> None:
-    """Tell Optuna how a trial ended, with its result's key figures as attrs."""
+          trial: optuna.Trial, outcome: Outcome, progress: Progress, store: Store) -> None:
+    """Tell Optuna how a trial ended, with its result's key figures as attrs; store the
+    study's hypervolume history that it changed."""
     rec, arch = outcome.record, outcome.arch
     attrs = {"status": rec.status.value, "seed": rec.seed, "size_mb": arch.size_mb,
              "params": arch.params, "macs": arch.macs, "fingerprint": arch.fingerprint,
@@ -350,6 +352,7 @@ def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConf
         values = outcome.rejected_values(objectives)  # complete and infeasible: samplers learn
     _finish(study, storage, trial, attrs=attrs, values=values, constraints=constraints,
             state=TrialState.PRUNED if values is None else None)
+    record_hypervolume(store, study, trial.number)
     progress.trial(rec, arch, outcome.compressed_mb)
 
 
@@ -404,7 +407,7 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
             if outcome is not None:
                 outcome = compress_outcome(cfg, store, outcome, threads=threads,
                                            keep=_byte_keeper(cfg, [trial]))
-                _tell(study, storage, cfg, trial, outcome, progress)
+                _tell(study, storage, cfg, trial, outcome, progress, store)
                 todo.remove(trial)
         if todo:
             outcomes = train_seeds(cfg, store, trial_numbers=[t.number for t in todo],
@@ -414,7 +417,7 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
             for trial, outcome in zip(list(todo), outcomes, strict=True):
                 outcome = compress_outcome(cfg, store, outcome, threads=threads,
                                            keep=_byte_keeper(cfg, [trial]))
-                _tell(study, storage, cfg, trial, outcome, progress)
+                _tell(study, storage, cfg, trial, outcome, progress, store)
                 todo.remove(trial)
     except optuna.TrialPruned:  # one trial (pruning callbacks need one seed per pass)
         _finish(study, storage, todo[0], state=TrialState.PRUNED)

@@ -15,10 +15,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from dse.core.records import ArchRecord, CompressionRecord, LatencyRecord, ResultRecord, Status
+from dse.core.records import (
+    ArchRecord,
+    CompressionRecord,
+    HypervolumeRecord,
+    LatencyRecord,
+    ResultRecord,
+    Status,
+)
+from dse.core.study_records import StudyRecords
 from dse.store._engine import connect
 from dse.store._lock import named_lock
-from dse.store._tables import ArchRow, CompressionRow, LatencyRow, ResultRow
+from dse.store._tables import ArchRow, CompressionRow, HypervolumeRow, LatencyRow, ResultRow
 from dse.store._urls import redact_url
 
 __all__ = ["Store", "open_store", "unknown_study"]
@@ -246,6 +254,46 @@ class Store:
             return [CompressionRecord(id=row.id, **{
                 name: _utc(row.created_at) if name == "created_at" else getattr(row, name)
                 for name in _COMPRESSION_FIELDS}) for row in session.scalars(query)]
+
+    def save_hypervolume(self, study: str, rec: HypervolumeRecord) -> None:
+        """Store `study`'s hypervolume history, replacing the one stored (the study layer's).
+
+        Args:
+            study: the study's name.
+            rec: its objectives, reference point and history.
+        """
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        values = {"objectives": list(rec.objectives), "reference": list(rec.reference),
+                  "history": [[n, v] for n, v in rec.history], "updated_at": datetime.now(UTC)}
+        statement = dialect.insert(HypervolumeRow).values(study=study, **values)
+        statement = statement.on_conflict_do_update(index_elements=["study"], set_=values)
+        with self._sessions.begin() as session:
+            session.execute(statement)
+
+    def hypervolume(self, study: str) -> HypervolumeRecord | None:
+        """`study`'s stored hypervolume history, or None (not a multi-objective search)."""
+        with self._sessions() as session:
+            row = session.get(HypervolumeRow, study)
+            if row is None:
+                return None
+            return HypervolumeRecord(list(row.objectives), [float(v) for v in row.reference],
+                                     [(int(n), float(v)) for n, v in row.history])
+
+    def study_records(self, study: str) -> StudyRecords:
+        """Everything stored of `study` that its summary, verdicts and figures read.
+
+        Args:
+            study: the study's name.
+
+        Returns:
+            Its results (empty for an unknown study), their networks, those networks'
+            latencies, its compressions and its hypervolume history.
+        """
+        results = self.results(study)
+        archs = self.archs(r.fingerprint for r in results)
+        return StudyRecords(study, results, archs, latencies=self.latencies(archs),
+                            compressions=self.compressions(study),
+                            hypervolume=self.hypervolume(study))
 
     def studies(self) -> list[str]:
         """Names of the studies that have results, sorted.

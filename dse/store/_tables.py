@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "CompressionRow", "LatencyRow", "ResultRow"]
+__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "CompressionRow", "HypervolumeRow", "LatencyRow",
+           "ResultRow"]
 
 
 class Base(DeclarativeBase):
@@ -143,6 +144,21 @@ class CompressionRow(Base):
     time_s: Mapped[float] = mapped_column(Double)
     artifact: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HypervolumeRow(Base):
+    """A multi-objective study's hypervolume history and reference point, one row per study.
+
+    The study layer rewrites it as trials end (Optuna computes it); readers never need Optuna.
+    """
+
+    __tablename__ = "dse_hypervolume"
+
+    study: Mapped[str] = mapped_column(String, primary_key=True)
+    objectives: Mapped[list[str]] = mapped_column(JSON)
+    reference: Mapped[list[float]] = mapped_column(JSON)  # one value per objective
+    history: Mapped[list[list[float]]] = mapped_column(JSON)  # [trial number, hypervolume]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # Nullable columns added after the first release: a database without them gets them (ALTER

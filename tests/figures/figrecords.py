@@ -6,6 +6,7 @@ from typing import Any
 
 from dse.core.complexity import MB
 from dse.core.records import ArchRecord, CompressionRecord, ResultRecord
+from dse.core.study_records import StudyRecords
 
 BASE_ARCH = {"base_e": 32, "incr_e": 32, "freq": 2, "sr": 0.125, "pct3x3": 0.5, "bypass": "none"}
 
@@ -52,3 +53,8 @@ def compressed(of: ResultRecord, network: ArchRecord, *, mb: float, top1: float 
         bits=dict.fromkeys(("conv1", "squeeze", "expand1x1", "expand3x3", "conv10"), bits),
         index_bits=4, prune="global", kept_fraction=keep, compressed_bytes=round(mb * MB),
         original_bytes=network.size_bytes, val_top1=top1, test_top1=top1, test_top5=top5)
+
+
+def records(results: list[ResultRecord], archs: Any = (), **stored: Any) -> StudyRecords:
+    """Study "s" as the store would give it: these results and networks, and stored records."""
+    return StudyRecords("s", results, archs, **stored)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from figrecords import net, result
+from figrecords import net, records, result
 
 from dse.analysis.figures._hypervolume import hypervolume_info, plot_hypervolume
 from dse.analysis.figures._select import select_figures
@@ -31,7 +31,7 @@ def test_a_study_gets_the_history_only_with_a_reference_and_the_edf_only_with_te
     networks = [net(i + 1, size_mb=0.1 * (i + 1), sr=0.05 * (i + 1)) for i in range(10)]
     results = [result(n, {"sr": n.arch["sr"]}, top1=0.5 + 0.01 * i, trial=i)
                for i, n in enumerate(networks)]
-    names = [s.name for s in select_figures(results, hypervolume=RECORD)]
+    names = [s.name for s in select_figures(records(results, networks, hypervolume=RECORD))]
     assert "hypervolume" in names and "edf" in names
-    assert "hypervolume" not in [s.name for s in select_figures(results)]
-    assert "edf" not in [s.name for s in select_figures(results[:9])]
+    assert "hypervolume" not in [s.name for s in select_figures(records(results, networks))]
+    assert "edf" not in [s.name for s in select_figures(records(results[:9], networks))]

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import replace
 
 import pytest
-from figrecords import compressed, net, result
+from figrecords import compressed, net, records, result
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -260,7 +260,8 @@ def test_registry_passes_latencies_and_compressions_to_the_pareto_step() -> None
     results, nets, comps = _compressed_study()
     spec = FIGURES["accuracy_vs_size"]
     assert spec.extras == ("latencies", "compressions")
-    info = spec.data(results, nets, latencies=[_latency(nets[0], 1.0)], compressions=comps)
+    info = spec.data(records(results, nets, latencies=[_latency(nets[0], 1.0)],
+                             compressions=comps))
     assert info.axes == ["size_mb", "macs", "latency_ms", "compressed_mb"]
 
 

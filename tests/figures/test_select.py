@@ -68,5 +68,7 @@ def test_public_surface_is_what_the_rest_of_the_project_uses() -> None:
         "StudySummary", "front_text", "study_summary", "summary_html", "summary_markdown", "summary_text",
         "MEASURED_STATUSES", "PointGroup", "Stat", "group_points", "varying_keys",  # _stats
         "verdicts_html", "verdicts_markdown", "verdicts_text",  # dse.report, dashboard, run
+        "SECTIONS", "SectionSpec", "study_note", "study_text",  # the summary and verdicts
+        "pareto_front",  # dse.export
     ])
     assert all(hasattr(dse.analysis.figures, name) for name in dse.analysis.figures.__all__)

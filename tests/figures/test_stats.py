@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from figrecords import net, result, sweep
+from figrecords import net, records, result, sweep
 
 from dse.analysis.figures import (
     Stat,
@@ -101,7 +101,7 @@ def test_swept_and_varying_keys() -> None:
 ])
 def test_select_figures_from_swept_keys(points: list[dict], expected: list[str]) -> None:
     a = net(1, size_mb=1.0)
-    chosen = select_figures([result(a, p, trial=i) for i, p in enumerate(points)])
+    chosen = select_figures(records([result(a, p, trial=i) for i, p in enumerate(points)]))
     assert [spec.name for spec in chosen] == expected
 
 

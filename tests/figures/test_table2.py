@@ -6,13 +6,19 @@ from __future__ import annotations
 import statistics
 
 import pytest
-from figrecords import compressed, net, result
+from figrecords import compressed, net, records, result
 from test_table3 import _Cells
 
 from dse.analysis.figures import select_figures
 from dse.analysis.figures._paper import TABLE2_PAPER
 from dse.analysis.figures._select import FIGURES
-from dse.analysis.figures._table2 import Table2Info, plot_table2, table2_html, table2_info
+from dse.analysis.figures._table2 import (
+    Table2Info,
+    plot_table2,
+    table2_html,
+    table2_info,
+    table2_text,
+)
 from dse.core.records import ArchRecord, CompressionRecord, ResultRecord
 
 A, B, C = (net(1, size_mb=1.0, sr=0.25), net(2, size_mb=2.0, sr=0.75),
@@ -130,12 +136,13 @@ def test_drawing_is_a_plotly_table_of_every_row_sized_to_them() -> None:
 
 def test_only_a_study_with_compressions_gets_table2() -> None:
     results, archs, comps = _study()
-    assert "table2" not in [s.name for s in select_figures(results)]
-    chosen = [s.name for s in select_figures(results, compressions=comps)]
+    assert "table2" not in [s.name for s in select_figures(records(results, archs))]
+    chosen = [s.name for s in select_figures(records(results, archs, compressions=comps))]
     assert chosen == ["table2", "fig3a", "accuracy_vs_size"]
     spec = FIGURES["table2"]
-    info = spec.data(results, archs, compressions=comps)
+    info = spec.data(records(results, archs, compressions=comps))
     assert spec.html(info, spec.draw(info)) == table2_html(info)
+    assert spec.text is not None and spec.text(info) == table2_text(info)
     assert len(table2_info(results, archs, []).table) == 0
 
 

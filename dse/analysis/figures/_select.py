@@ -1,8 +1,8 @@
-"""Which figures a study gets, from its swept keys, and the registry of figures."""
+"""Which figures a study gets, from its swept keys and stored records, and the registry of figures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,19 +13,16 @@ from dse.analysis.figures._hypervolume import hypervolume_info, plot_hypervolume
 from dse.analysis.figures._pareto import pareto_info, plot_pareto
 from dse.analysis.figures._stats import group_points, swept_keys, varying_keys
 from dse.analysis.figures._sweep import plot_sweep
-from dse.analysis.figures._table2 import plot_table2, table2_html, table2_info
+from dse.analysis.figures._table2 import plot_table2, table2_html, table2_info, table2_text
 from dse.analysis.figures._table3 import plot_table3, table3_html, table3_info
-from dse.core.records import ArchRecord, ResultRecord
+from dse.core.study_records import STORED, StudyRecords
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 __all__ = ["EXTRAS", "FIGURES", "FigureData", "FigureSpec", "select_figures"]
 
-Archs = Mapping[str, ArchRecord] | Iterable[ArchRecord]
-# stored records a data step can take beside the results, and what stands for none
-EXTRAS = ("latencies", "compressions", "hypervolume")
-EMPTY: dict[str, Any] = {"latencies": (), "compressions": (), "hypervolume": None}
+EXTRAS = STORED  # the stored records a data step can take beside the results and networks
 
 
 class FigureData(Protocol):
@@ -51,6 +48,7 @@ class FigureSpec:
     info: Callable[..., Any]  # the data step: (results, archs, **extras)
     draw: Callable[[Any], go.Figure]  # the drawing step (PNG, SVG, the dashboard)
     table: Callable[[Any], str] | None = None  # its HTML table, shown in pages instead of `draw`
+    text: Callable[[Any], str] | None = None  # its text for a terminal (the end of a run)
     extras: tuple[str, ...] = ()  # of EXTRAS: what its data step also takes, by keyword
     needs: str | None = None  # of EXTRAS: a study gets it only when it has some of these
     min_points: int = 0  # a study gets it only with this many measured points
@@ -62,24 +60,18 @@ class FigureSpec:
                 raise ValueError(f"FigureSpec {self.name!r}: extras and needs must be among "
                                  f"{', '.join(EXTRAS)}, got {name!r}")
 
-    def data(self, results: Sequence[ResultRecord], archs: Archs, **stored: Any) -> Any:
-        """Run the data step, passing it the stored records its `extras` name.
+    def data(self, records: StudyRecords) -> Any:
+        """Run the data step on the study's results and networks, with the stored records
+        its `extras` name (latencies, compressions, hypervolume) by keyword.
 
         Args:
-            results: the study's results.
-            archs: the networks, by fingerprint or as a list.
-            stored: what the store holds beside them, by EXTRAS name: latencies (the
-                networks'), compressions (the study's, in save order), hypervolume (the
-                study's HypervolumeRecord or None); missing ones are empty.
+            records: the study's records (Store.study_records).
 
         Returns:
             What the data step returns.
         """
-        unknown = sorted(set(stored) - set(EXTRAS))
-        if unknown:
-            raise ValueError(f"unknown stored records {unknown}; valid: {', '.join(EXTRAS)}")
-        return self.info(results, archs, **{name: stored.get(name) or EMPTY[name]
-                                            for name in self.extras})
+        return self.info(records.results, records.archs,
+                         **{name: getattr(records, name) for name in self.extras})
 
     def html(self, info: Any, fig: go.Figure) -> str:
         """The figure in an HTML page: its table when it has one, else the Plotly div.
@@ -97,7 +89,7 @@ class FigureSpec:
 
 
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in (
-    FigureSpec("table2", None, table2_info, plot_table2, table=table2_html,
+    FigureSpec("table2", None, table2_info, plot_table2, table=table2_html, text=table2_text,
                extras=("compressions",), needs="compressions"),
     FigureSpec("fig3a", FIG3A.key, FIG3A.info, plot_sweep),
     FigureSpec("fig3b", FIG3B.key, FIG3B.info, plot_sweep),
@@ -110,7 +102,7 @@ FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in (
 )}
 
 
-def select_figures(results: Sequence[ResultRecord], **stored: Any) -> list[FigureSpec]:
+def select_figures(records: StudyRecords) -> list[FigureSpec]:
     """The figures a study gets: the paper's figure of each swept key, and accuracy vs size.
 
     A paper figure (sr: Figure 3a, pct3x3: Figure 3b, bypass: Table 3) needs its key among the
@@ -120,15 +112,15 @@ def select_figures(results: Sequence[ResultRecord], **stored: Any) -> list[Figur
     and the EDF view MIN_EDF_POINTS measured points (fewer say little of a distribution).
 
     Args:
-        results: the study's results.
-        stored: the stored records beside them, as FigureSpec.data takes them.
+        records: the study's records (Store.study_records).
 
     Returns:
         The figures, in registry order.
     """
+    results = records.results
     keys, varying = set(swept_keys(results)), set(varying_keys(results))
     points = sum(g.top1.mean is not None for g in group_points(results, []))
     return [spec for spec in FIGURES.values()
             if (spec.key is None or (spec.key in keys and varying <= {spec.key}))
-            and (spec.needs is None or bool(stored.get(spec.needs)))
+            and (spec.needs is None or bool(getattr(records, spec.needs)))
             and points >= spec.min_points]

@@ -1,0 +1,41 @@
+"""Everything stored of one study that its summary, verdicts and figures read (pure Python).
+
+The store assembles it in one call (Store.study_records); the entry points pass it on to the
+figure registry, so no reader fetches records, or recomputes anything from Optuna, on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from dse.core.records import (
+    ArchRecord,
+    CompressionRecord,
+    HypervolumeRecord,
+    LatencyRecord,
+    ResultRecord,
+)
+
+__all__ = ["STORED", "StudyRecords"]
+
+# the records beside the results a figure's data step may take, by StudyRecords field name
+STORED = ("latencies", "compressions", "hypervolume")
+
+
+@dataclass(frozen=True)
+class StudyRecords:
+    """One study's read model: its results and the records stored beside them."""
+
+    study: str
+    results: Sequence[ResultRecord]  # every result, any status, by trial number
+    archs: Mapping[str, ArchRecord]  # the results' networks, by fingerprint (a list is keyed)
+    latencies: Sequence[LatencyRecord] = ()  # of those networks, every device and setting
+    compressions: Sequence[CompressionRecord] = ()  # of the study's trials, in save order
+    hypervolume: HypervolumeRecord | None = None  # a multi-objective search's, as stored
+
+    def __post_init__(self) -> None:
+        """Key networks given as a list by fingerprint (hand-built records in tests and tools)."""
+        if not isinstance(self.archs, Mapping):
+            archs: Iterable[ArchRecord] = self.archs
+            object.__setattr__(self, "archs", {a.fingerprint: a for a in archs})
