@@ -12,20 +12,12 @@ otherwise inconclusive, with the sample size that would decide it at the observe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from functools import cached_property
 from typing import Any, Protocol
 
 from dse.analysis.intervals import MAX_SEEDS
-from dse.core.records import (
-    ArchRecord,
-    CompressionRecord,
-    ResultRecord,
-    counted_compressions,
-    counted_results,
-)
+from dse.core.study_records import StudyRecords
 
 __all__ = ["Claim", "Direction", "Outcome", "StudyRecords", "Unit", "Verdict", "claim_fields", "decide",
            "undecided_note"]
@@ -133,33 +125,6 @@ class Verdict:
 # although effect, interval and threshold are in `unit`, which is not always pp.
 STORED_NAMES = {"effect": "effect_pp", "low": "ci_low_pp", "high": "ci_high_pp",
                 "threshold": "threshold_pp"}
-
-
-@dataclass(frozen=True)
-class StudyRecords:
-    """Everything a claim is judged on: one study's results, networks and compressions."""
-
-    results: Sequence[ResultRecord]  # any status; each (point, seed) counts once
-    archs: Mapping[str, ArchRecord]  # by fingerprint
-    compressions: Sequence[CompressionRecord] = ()  # in save order
-
-    @classmethod
-    def of(cls, results: Sequence[ResultRecord],
-           archs: Mapping[str, ArchRecord] | Iterable[ArchRecord] = (),
-           compressions: Sequence[CompressionRecord] = ()) -> StudyRecords:
-        """The records, with the networks by fingerprint or as a list."""
-        networks = archs if isinstance(archs, Mapping) else {a.fingerprint: a for a in archs}
-        return cls(results, networks, compressions)
-
-    @cached_property
-    def counted(self) -> list[ResultRecord]:
-        """The results statistics count (dse.core.records.counted_results)."""
-        return counted_results(self.results)
-
-    @cached_property
-    def compressed(self) -> list[tuple[ResultRecord, CompressionRecord]]:
-        """Each compression of a counted, measured result, with it (counted_compressions)."""
-        return counted_compressions(self.results, self.compressions)
 
 
 class Claim(Protocol):

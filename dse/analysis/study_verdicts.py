@@ -1,13 +1,13 @@
-"""Every paper claim a study's records can speak to, judged in one place.
+"""Every paper claim a study's records can speak to, judged in one place by the one engine.
 
-The claims on test top-1 (dse.analysis.verdicts) always; Table 2's compression claims
+The claims on test top-1 (dse.analysis.paper_claims) always; Table 2's compression claims
 (dse.analysis.compression_claims) when the study has compressions.
 """
 
 from __future__ import annotations
 
-from dse.analysis.compression_claims import compression_verdicts
-from dse.analysis.verdicts import Verdict, verdicts
+from dse.analysis.compression_claims import COMPRESSION_CLAIMS
+from dse.analysis.verdicts import PAPER_CLAIMS, Claim, Verdict, judge
 from dse.core.study_records import StudyRecords
 
 __all__ = ["study_verdicts"]
@@ -22,7 +22,7 @@ def study_verdicts(records: StudyRecords) -> list[Verdict]:
     Returns:
         One Verdict per claim, "not tested" where the study cannot tell.
     """
-    judged = verdicts(records.results, records.archs)
+    claims: list[Claim] = [*PAPER_CLAIMS]
     if records.compressions:
-        judged += compression_verdicts(records.results, records.compressions)
-    return judged
+        claims += COMPRESSION_CLAIMS
+    return judge(claims, records)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from dse.core.records import (
     ArchRecord,
@@ -15,6 +16,8 @@ from dse.core.records import (
     HypervolumeRecord,
     LatencyRecord,
     ResultRecord,
+    counted_compressions,
+    counted_results,
 )
 
 __all__ = ["STORED", "StudyRecords"]
@@ -39,3 +42,20 @@ class StudyRecords:
         if not isinstance(self.archs, Mapping):
             archs: Iterable[ArchRecord] = self.archs
             object.__setattr__(self, "archs", {a.fingerprint: a for a in archs})
+
+    @classmethod
+    def of(cls, results: Sequence[ResultRecord],
+           archs: Mapping[str, ArchRecord] | Iterable[ArchRecord] = (),
+           compressions: Sequence[CompressionRecord] = (), *, study: str = "") -> StudyRecords:
+        """Records assembled by hand (a tool, a test): results, networks, compressions."""
+        return cls(study, results, archs, compressions=compressions)  # type: ignore[arg-type]
+
+    @cached_property
+    def counted(self) -> list[ResultRecord]:
+        """The results statistics count (dse.core.records.counted_results)."""
+        return counted_results(self.results)
+
+    @cached_property
+    def compressed(self) -> list[tuple[ResultRecord, CompressionRecord]]:
+        """Each compression of a counted, measured result, with it (counted_compressions)."""
+        return counted_compressions(self.results, self.compressions)
