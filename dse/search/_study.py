@@ -22,15 +22,16 @@ from dse.core.config import RunConfig
 from dse.core.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.core.machine import free_cores, memory_bytes
 from dse.core.records import arch_record
+from dse.core.sweep import stable_hash
 from dse.search._artifacts import open_artifact_store
+from dse.search._claim import item_counts, stale_trial_recorder
 from dse.search._hypervolume import REFERENCE_ATTR, reference_point
 from dse.search._objective import data_for
 from dse.search._progress import Progress
 from dse.search._samplers import make_pruner, make_sampler
 from dse.search._storage import optuna_storage
-from dse.search._worker import item_counts, run_worker, stale_trial_recorder
+from dse.search._worker import run_worker
 from dse.store import Store, open_store, redact_url
-from dse.core.sweep import stable_hash
 from dse.training.train import resolve_device, step_seconds
 
 __all__ = ["StudyReport", "open_study", "run_study"]
