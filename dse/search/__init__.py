@@ -13,7 +13,7 @@ __all__ = ["PRUNERS", "SAMPLERS", "StudyReport", "compress_study", "make_pruner"
 
 _WHERE = {"PRUNERS": "_samplers", "SAMPLERS": "_samplers", "make_pruner": "_samplers",
           "make_sampler": "_samplers", "StudyReport": "_study", "open_study": "_study",
-          "run_study": "_study", "read_artifact": "_artifacts", "compress_study": "_compress",
+          "run_study": "_study", "read_artifact": "_artifacts", "compress_study": "_compression",
           "study_definition": "_storage"}
 
 
