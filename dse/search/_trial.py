@@ -159,17 +159,16 @@ def end_unfinished(cfg: RunConfig, store: Store, study: optuna.Study,
     were failed by another worker, which runs their items.
     """
     for trial in trials:
-        if reason is not StopReason.ERROR:
-            if reason is not None:
-                record_stop(cfg, store, trial, reason.stored(detail), candidate=candidate)
-            _finish(study, storage, trial, state=TrialState.FAIL)
-            continue
-        record = record_failure(cfg, store, trial_number=trial.number,
-                                point=known_point(trial) or {},
-                                seed=int(trial.user_attrs.get("seed", 0)),
-                                reason=reason.stored(detail), candidate=candidate)
+        record = None
+        if reason is StopReason.ERROR:
+            record = record_failure(cfg, store, trial_number=trial.number,
+                                    point=known_point(trial) or {},
+                                    seed=int(trial.user_attrs.get("seed", 0)),
+                                    reason=reason.stored(detail), candidate=candidate)
+        elif reason is not None:
+            record_stop(cfg, store, trial, reason.stored(detail), candidate=candidate)
         _finish(study, storage, trial, state=TrialState.FAIL)
-        if progress is not None:
+        if progress is not None and record is not None:
             progress.trial(record, None)
 
 
