@@ -47,8 +47,8 @@ from train_bench import gflops_ratio, plain_fit  # noqa: E402
 from dse.cli import compose, quiet_libraries, to_plain  # noqa: E402
 from dse.core.complexity import count  # noqa: E402
 from dse.core.config import RunConfig, run_config  # noqa: E402
-from dse.training.data import DataModule, build_data  # noqa: E402
 from dse.core.expand import expand  # noqa: E402
+from dse.training.data import DataModule, build_data  # noqa: E402
 from dse.training.train import fit  # noqa: E402
 
 TOP1_GOAL, SWEEP_GOAL_MIN, OVERHEAD_GOAL, MFU_GOAL = 0.70, 60.0, 1.10, 0.30

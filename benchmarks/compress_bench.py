@@ -28,11 +28,11 @@ import time
 from dataclasses import replace
 
 from dse.cli import compose, to_plain
-from dse.training.compression_stage import compress_network
 from dse.core.config import run_config
-from dse.training.data import build_data
 from dse.core.expand import expand
 from dse.core.records import arch_record
+from dse.training.compression_stage import compress_network
+from dse.training.data import build_data
 from dse.training.train import fit
 
 PAPER_KEEP, PAPER_BITS, PAPER_RATIO, GOAL_RATIO, MAX_LOSS_PP = 0.33, 8, 7.3, 10.0, 1.0

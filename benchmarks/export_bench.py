@@ -18,13 +18,13 @@ import time
 import torch
 
 from dse.core.config import LatencyConfig
-from dse.training.deploy import to_onnx, verify
 from dse.core.expand import expand
-from dse.training.latency import measure_all
-from dse.training.model import build_model
 from dse.core.presets import preset
 from dse.core.records import arch_record
 from dse.core.spec import ArchSpec
+from dse.training.deploy import to_onnx, verify
+from dse.training.latency import measure_all
+from dse.training.model import build_model
 
 NETWORKS = {
     "digits cpu_proxy": ("cpu_proxy", {"num_classes": 10, "in_channels": 1, "input_size": 16}),

@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from train_bench import gflops_ratio, load_train_config  # noqa: E402
 
 from dse.cli import quiet_libraries  # noqa: E402
-from dse.training.data import build_data  # noqa: E402
 from dse.core.presets import preset  # noqa: E402
 from dse.store import load_results  # noqa: E402
+from dse.training.data import build_data  # noqa: E402
 from dse.training.train import fit_seeds  # noqa: E402
 
 TRIALS_GOAL, MFU_GOAL, LOAD_GOAL = 1000.0, 0.30, 1.5

@@ -34,11 +34,11 @@ import torch.nn.functional as F
 import yaml
 
 from dse.core.complexity import count
-from dse.training.data import DataModule, build_data
 from dse.core.expand import expand
-from dse.training.model import build_model
 from dse.core.presets import preset
 from dse.core.spec import ArchSpec
+from dse.training.data import DataModule, build_data
+from dse.training.model import build_model
 from dse.training.train import TrainConfig, evaluate, fit, fit_seeds, lr_factor, train_config
 
 ROOT = Path(__file__).resolve().parents[1]

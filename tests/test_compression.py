@@ -14,6 +14,11 @@ from dse.core.compression_codec import (
     prune_mask,
     quantised,
 )
+from dse.core.config import LAYER_KINDS, DigitsConfig, compress_config
+from dse.core.expand import expand
+from dse.core.presets import preset
+from dse.core.records import arch_record
+from dse.core.spec import ArchSpec
 from dse.training.compression_stage import (
     compress_network,
     conv_layers,
@@ -21,13 +26,8 @@ from dse.training.compression_stage import (
     layer_kind,
     load_decoded,
 )
-from dse.core.config import LAYER_KINDS, DigitsConfig, compress_config
 from dse.training.data import build_data
-from dse.core.expand import expand
 from dse.training.model import build_model
-from dse.core.presets import preset
-from dse.core.records import arch_record
-from dse.core.spec import ArchSpec
 from dse.training.train import TrainConfig, evaluate, fit
 
 SIZE = 8

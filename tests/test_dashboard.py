@@ -26,10 +26,10 @@ from optuna.distributions import CategoricalDistribution
 from optuna_dashboard import get_note, save_note, wsgi
 from test_report import ARTIFACTS, STUDY, RealStudy, build_real_study, chromium_page
 
-from dse.dashboard import dashboard_options, optuna_storage_url, publish_to_dashboard
 from dse.core.presets import preset
 from dse.core.records import ResultRecord, arch_record
 from dse.core.spec import BYPASS_KINDS
+from dse.dashboard import dashboard_options, optuna_storage_url, publish_to_dashboard
 from dse.store import open_store
 from dse.training.weights import WEIGHTS_FILENAME, decode_weights
 

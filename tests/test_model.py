@@ -9,9 +9,9 @@ from torch import nn
 
 from dse.core.complexity import count
 from dse.core.expand import expand
-from dse.training.model import Fire, build_model
 from dse.core.presets import preset
 from dse.core.spec import FIRE_NAMES, ArchSpec, MetaParams
+from dse.training.model import Fire, build_model
 
 torch.set_num_threads(1)
 

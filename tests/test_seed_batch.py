@@ -16,10 +16,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dse.training.data import build_data
 from dse.core.expand import expand
-from dse.training.model import build_model, copy_state
 from dse.core.presets import preset
+from dse.training.data import build_data
+from dse.training.model import build_model, copy_state
 from dse.training.train import TrainConfig, fit, fit_seeds
 
 SEEDS = [0, 1, 2]

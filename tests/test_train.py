@@ -11,11 +11,11 @@ import pytorch_lightning as pl
 from ctrlc import CtrlCWhenCollected
 from realdata import write_cifar_pickles, write_image_folder
 
-from dse.core import interrupt
 from dse.cli import compose, to_plain
+from dse.core import interrupt
 from dse.core.config import run_config
-from dse.training.data import build_data
 from dse.core.presets import preset
+from dse.training.data import build_data
 from dse.training.train import TrainConfig, fit, lr_factor, train_config
 
 FAST = TrainConfig(epochs=6, batch_size=128, lr=0.08, threads=2)

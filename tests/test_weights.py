@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from dse.core.expand import expand
-from dse.training.model import build_model, copy_state
 from dse.core.presets import preset
 from dse.core.records import arch_record
 from dse.core.spec import ArchSpec
+from dse.training.model import build_model, copy_state
 from dse.training.weights import decode_weights, encode_weights, rebuild, weights_metadata
 
 torch.set_num_threads(1)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from dse.core.complexity import MB, count
-from dse.core.expand import expand, fingerprint
+from dse.core.expand import NetSpec, expand, fingerprint
 from dse.core.spec import ArchSpec
 from dse.core.status import Status
 from dse.core.sweep import point_key
@@ -162,11 +162,12 @@ class HypervolumeRecord:
     history: list[tuple[int, float]]  # (trial number, hypervolume of trials up to it)
 
 
-def arch_record(arch: ArchSpec) -> ArchRecord:
+def arch_record(arch: ArchSpec, net: NetSpec | None = None) -> ArchRecord:
     """Expand and count `arch` into the record the store keeps for it.
 
     Args:
         arch: a validated network description.
+        net: its expansion, when the caller has it already (not expanded again).
 
     Returns:
         The ArchRecord with fingerprint, flat fields, widths and 32-bit accounting.
@@ -174,7 +175,7 @@ def arch_record(arch: ArchSpec) -> ArchRecord:
     Raises:
         ValueError: the input is too small for the network (see dse.core.expand.expand).
     """
-    net = expand(arch)
+    net = net or expand(arch)
     totals = count(net)
     return ArchRecord(
         fingerprint=fingerprint(net),

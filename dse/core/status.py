@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Status"]
+__all__ = ["Status", "StopReason"]
 
 
 class Status(StrEnum):
@@ -32,3 +32,24 @@ class Status(StrEnum):
     def reusable(self) -> bool:
         """Whether a later trial of the same network and seed may take this result over."""
         return self in (Status.COMPLETE, Status.DIVERGED)
+
+
+class StopReason(StrEnum):
+    """Why a trial ended without a result of its own: the stored reason of its failed result.
+
+    Stored as its value; an error's reason is its value, ': ' and the exception
+    ("error: ValueError: ..."), so old stores read the same.
+    """
+
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM: the item runs again, using no retry
+    NO_HEARTBEAT = "worker stopped (no heartbeat)"  # its worker died: runs again, uses a retry
+    ERROR = "error"  # an exception in the trial: retried up to study.max_retries
+
+    def stored(self, detail: str = "") -> str:
+        """The reason text a failed result stores (an error's with its message)."""
+        return f"{self.value}: {detail}" if detail else self.value
+
+    @staticmethod
+    def uses_retry(reason: str | None) -> bool:
+        """Whether a failed result with this stored reason uses up one of its item's retries."""
+        return reason != StopReason.INTERRUPTED

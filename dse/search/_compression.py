@@ -12,10 +12,9 @@ from dataclasses import replace
 
 import torch
 
+from dse.core.candidate import Candidate
 from dse.core.config import RunConfig
-from dse.core.expand import expand, fingerprint
-from dse.core.records import ArchRecord, CompressionRecord, ResultRecord, counted_results, percent
-from dse.core.spec import ArchSpec
+from dse.core.records import CompressionRecord, ResultRecord, counted_results, percent
 from dse.core.sweep import point_label
 from dse.search._artifacts import open_artifact_store, read_artifact
 from dse.search._objective import Outcome, data_for
@@ -33,7 +32,7 @@ COMPRESSED_FILENAME = "compressed-{setting}.dsec"  # an encoded network, as an a
 KeepBytes = Callable[[int, str, bytes], str]
 
 
-def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, arch: ArchRecord, *,
+def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, candidate: Candidate, *,
                     threads: int | None, keep: KeepBytes | None = None
                     ) -> list[CompressionRecord]:
     """Compress one measured result's kept weights with the settings it has no record of.
@@ -42,7 +41,7 @@ def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, arch: Ar
         cfg: the run's config (compress, train, dataset).
         store: where the records go (and are looked up).
         result: a measured result that names its weights artifact.
-        arch: its network.
+        candidate: its network (resolved once by the caller).
         threads: torch CPU threads (None: as configured).
         keep: uploads each encoded network; None keeps only the record.
 
@@ -61,15 +60,14 @@ def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, arch: Ar
     todo = [s for s in cfg.compress.settings if s.name not in stored]
     if todo:
         state, _ = decode_weights(read_artifact(result.weights_store, result.weights_artifact))
-        spec = ArchSpec.from_dict(arch.arch)
-        net = expand(spec)
-        if fingerprint(net) != result.fingerprint:
-            raise ValueError(f"trial {result.trial_number}'s network {arch.fingerprint} is not "
-                             f"the result's {result.fingerprint}")
+        if candidate.fingerprint != result.fingerprint:
+            raise ValueError(f"trial {result.trial_number}'s network {candidate.fingerprint} is "
+                             f"not the result's {result.fingerprint}")
         torch.set_num_threads(threads or cfg.train.threads or os.cpu_count() or 1)
         device = torch_device(cfg.train.accelerator)
-        done = compress_network(state, net, data_for(cfg.dataset, spec.input_size), cfg.compress,
-                                cfg.train, seed=result.seed, device=device, settings=todo)
+        data = data_for(cfg.dataset, candidate.input_size)
+        done = compress_network(state, candidate.net, data, cfg.compress, cfg.train,
+                                seed=result.seed, device=device, settings=todo)
         for c in done:
             artifact = None
             if keep is not None and cfg.compress.keep_bytes:
@@ -81,7 +79,7 @@ def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, arch: Ar
                 setting_hash=cfg.compress.setting_hash(c.setting, cfg.train_hash),
                 keep=c.setting.keep, bits=c.setting.bits, index_bits=cfg.compress.index_bits,
                 prune=cfg.compress.prune, kept_fraction=c.kept_fraction,
-                compressed_bytes=len(c.data), original_bytes=arch.size_bytes,
+                compressed_bytes=len(c.data), original_bytes=candidate.arch.size_bytes,
                 val_top1=c.val_top1, val_top5=c.val_top5, test_top1=c.test_top1,
                 test_top5=c.test_top5, time_s=c.time_s, artifact=artifact)
             store.save_compression(record)
@@ -89,8 +87,8 @@ def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, arch: Ar
     return [stored[s.name] for s in cfg.compress.settings]
 
 
-def compress_outcome(cfg: RunConfig, store: Store, outcome: Outcome, *, threads: int | None,
-                     keep: KeepBytes | None = None) -> Outcome:
+def compress_outcome(cfg: RunConfig, store: Store, outcome: Outcome, candidate: Candidate, *,
+                     threads: int | None, keep: KeepBytes | None = None) -> Outcome:
     """A measured outcome compressed (when the run compresses), with the first setting's size.
 
     A result whose weights were not kept (reused from a run without them) is left
@@ -103,7 +101,7 @@ def compress_outcome(cfg: RunConfig, store: Store, outcome: Outcome, *, threads:
         log.warning("trial %d reuses %s trial %s, which kept no weights: not compressed",
                     rec.trial_number, rec.reused_from_study, rec.reused_from)
         return outcome
-    records = compress_result(cfg, store, rec, outcome.arch, threads=threads, keep=keep)
+    records = compress_result(cfg, store, rec, candidate, threads=threads, keep=keep)
     return replace(outcome, compressed_mb=records[0].compressed_mb)
 
 
@@ -153,7 +151,8 @@ def compress_study(cfg: RunConfig, *, threads: int | None = None) -> list[Compre
               f"{len(cfg.compress.settings)} setting(s)", flush=True)
         done: list[CompressionRecord] = []
         for result in kept:
-            records = compress_result(cfg, store, result, archs[result.fingerprint],
+            records = compress_result(cfg, store, result,
+                                      Candidate.of_record(archs[result.fingerprint], result.point),
                                       threads=threads, keep=keep if artifacts else None)
             print(f"  trial {result.trial_number} {point_label(result.point)} seed={result.seed}: "
                   + "; ".join(f"{c.setting} {c.compressed_mb:.3f} MB ({c.ratio:.1f}x) test "

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import os
 
+from dse.core.candidate import Candidate
 from dse.core.config import RunConfig
-from dse.core.expand import expand
+from dse.store import Store
 from dse.training.latency import device_name, measure_all
 from dse.training.model import build_model
-from dse.core.records import ArchRecord
-from dse.core.spec import ArchSpec
-from dse.store import Store
 from dse.training.train import torch_device
 
 __all__ = ["objective_latency"]
 
 
-def objective_latency(cfg: RunConfig, store: Store, arch: ArchRecord, *, threads: int | None
-                      ) -> float | None:
+def objective_latency(cfg: RunConfig, store: Store, candidate: Candidate, *,
+                      threads: int | None) -> float | None:
     """Milliseconds of one image (batch 1) in the first of latency.runtimes, on this worker's
     device and thread count; every configured runtime and batch is measured and stored the
     first time a network is seen here. None when the run does not measure latency."""
@@ -26,15 +24,15 @@ def objective_latency(cfg: RunConfig, store: Store, arch: ArchRecord, *, threads
     threads = threads or cfg.train.threads or os.cpu_count() or 1
     device = torch_device(cfg.train.accelerator)
     here = {"torch": device_name(device), "onnxruntime": "cpu"}
-    stored = [r for r in store.latencies([arch.fingerprint])
+    stored = [r for r in store.latencies([candidate.fingerprint])
               if r.threads == threads and r.device == here[r.runtime]]
     have = {(r.runtime, r.batch) for r in stored}
     missing = [rt for rt in cfg.latency.runtimes
                if {(rt, 1), (rt, cfg.latency.batch)} - have]
     if missing:
-        spec = ArchSpec.from_dict(arch.arch)
-        model = build_model(expand(spec))
-        measured = measure_all(model, fingerprint=arch.fingerprint, cfg=cfg.latency,
+        spec = candidate.spec
+        model = build_model(candidate.net)
+        measured = measure_all(model, fingerprint=candidate.fingerprint, cfg=cfg.latency,
                                threads=threads, device=device, runtimes=missing,
                                shape=(spec.in_channels, spec.input_size, spec.input_size))
         for record in measured:

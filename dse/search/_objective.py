@@ -13,17 +13,19 @@ from typing import Any
 import optuna
 import pytorch_lightning as pl
 
+from dse.core.candidate import Candidate
 from dse.core.config import DatasetConfig, RunConfig, Status
-from dse.training.data import DataModule, build_data
-from dse.core.records import ArchRecord, ResultRecord, arch_record
+from dse.core.records import ArchRecord, ResultRecord
+from dse.core.sweep import stable_hash
 from dse.search._latency import objective_latency
 from dse.search._provenance import provenance
 from dse.store import Store
-from dse.core.sweep import stable_hash
+from dse.training.data import DataModule, build_data
 from dse.training.train import TrainResult, fit_seeds
 from dse.training.weights import encode_weights
 
-__all__ = ["KeepWeights", "Outcome", "PruningCallback", "data_for", "record_failure", "settle", "train_seeds"]
+__all__ = ["KeepWeights", "Outcome", "PruningCallback", "data_for", "record_failure", "reject_or_reuse",
+           "train_seeds"]
 
 _DATA: dict[tuple[DatasetConfig, int], DataModule] = {}  # this process's data, read once
 # Uploads a trial's weights file as an artifact: (trial number, bytes) -> artifact id.
@@ -103,12 +105,15 @@ def _record(cfg: RunConfig, *, trial_number: int, point: dict[str, Any], seed: i
 
 
 def record_failure(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any],
-                   seed: int, reason: str) -> ResultRecord:
-    """Store a failed result (an exception, an interrupt, or a worker that stopped)."""
-    try:
-        arch: ArchRecord | None = arch_record(cfg.arch_for(point))
-    except ValueError:  # the point itself is invalid: there is no network to name
-        arch = None
+                   seed: int, reason: str, candidate: Candidate | None = None) -> ResultRecord:
+    """Store a failed result (an exception, an interrupt, or a worker that stopped); the
+    point's network is `candidate`'s, or resolved here when the trial had not."""
+    arch: ArchRecord | None = candidate.arch if candidate is not None else None
+    if arch is None:
+        try:
+            arch = Candidate.of(cfg.arch_for(point), point).arch
+        except ValueError:  # the point itself is invalid: there is no network to name
+            arch = None
     if arch is not None:
         store.save_arch(arch)
     record = _record(cfg, trial_number=trial_number, point=point, seed=seed, arch=arch,
@@ -128,21 +133,21 @@ def _trained(result: TrainResult) -> dict[str, Any]:
     }
 
 
-def settle(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any], seed: int,
-           threads: int | None = None) -> Outcome | None:
+def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial_number: int,
+                    seed: int, threads: int | None = None) -> Outcome | None:
     """Store the result of a (point, seed) that needs no training, or return None.
 
     Over budget: rejected. The same network, seed, data and training stored by any study:
     reused (its metrics and its weights artifact copied, with where they came from).
     """
-    arch = arch_record(cfg.arch_for(point))
+    arch = candidate.arch
     store.save_arch(arch)
-    common = {"trial_number": trial_number, "point": point, "seed": seed, "arch": arch}
+    common = {"trial_number": trial_number, "point": candidate.point, "seed": seed, "arch": arch}
     reason = cfg.study.budget_violation(arch)
     if reason is not None:
         record = _record(cfg, status=Status.REJECTED, reason=reason, **common)
         store.save_result(record)
-        latency = objective_latency(cfg, store, arch, threads=threads) \
+        latency = objective_latency(cfg, store, candidate, threads=threads) \
             if "latency_ms" in cfg.sweep.objectives else None  # a search learns from it
         return Outcome(record, arch, latency)
     earlier = store.find_reusable(fingerprint=arch.fingerprint, seed=seed,
@@ -158,7 +163,7 @@ def settle(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, 
                      reason=f"same network as {earlier.study} trial {earlier.trial_number}",
                      **metrics, **common)
     store.save_result(record)
-    return Outcome(record, arch, objective_latency(cfg, store, arch, threads=threads))
+    return Outcome(record, arch, objective_latency(cfg, store, candidate, threads=threads))
 
 
 def _kept(cfg: RunConfig, keep: KeepWeights | None, number: int, result: TrainResult,
@@ -173,8 +178,8 @@ def _kept(cfg: RunConfig, keep: KeepWeights | None, number: int, result: TrainRe
             "weights_bytes": len(data)}
 
 
-def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
-                point: dict[str, Any], seeds: Sequence[int], threads: int | None,
+def train_seeds(cfg: RunConfig, store: Store, candidate: Candidate, *,
+                trial_numbers: Sequence[int], seeds: Sequence[int], threads: int | None,
                 callbacks: Sequence[pl.Callback] = (), keep: KeepWeights | None = None
                 ) -> list[Outcome]:
     """Train one point's seeds together (dse.training.train.fit_seeds) and store each seed's result.
@@ -184,12 +189,12 @@ def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
     records them); optuna.TrialPruned (one seed, with a pruning callback) propagates after
     the pruned result is stored.
     """
-    spec = cfg.arch_for(point)
-    arch = arch_record(spec)
+    spec, arch, point = candidate.spec, candidate.arch, candidate.point
     data = data_for(cfg.dataset, spec.input_size)
     train_cfg = replace(cfg.train, threads=threads) if threads else cfg.train
     try:
-        results = fit_seeds(spec, data, train_cfg, seeds=seeds, callbacks=callbacks)
+        results = fit_seeds(spec, data, train_cfg, seeds=seeds, callbacks=callbacks,
+                            net=candidate.net)
     except optuna.TrialPruned as exc:
         store.save_result(_record(cfg, status=Status.PRUNED, reason=str(exc), arch=arch,
                                   trial_number=trial_numbers[0], point=point, seed=seeds[0]))
@@ -205,6 +210,6 @@ def train_seeds(cfg: RunConfig, store: Store, *, trial_numbers: Sequence[int],
                          **_kept(cfg, keep, number, result, arch))
         store.save_result(record)
         outcomes.append(Outcome(record, arch))
-    latency = objective_latency(cfg, store, arch, threads=threads)
+    latency = objective_latency(cfg, store, candidate, threads=threads)
     return [replace(outcome, latency_ms=latency) for outcome in outcomes]
 

@@ -1,14 +1,39 @@
-"""Progress lines per finished trial, with the overall count and, when interactive, an ETA."""
+"""Progress lines per finished trial, with the study-wide count and, when interactive, an ETA."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
+from dse.core.config import RunConfig
 from dse.core.records import ArchRecord, ResultRecord, Status
 from dse.core.sweep import point_label
 from dse.core.terminal import interactive
+from dse.search._claim import item_counts
+from dse.store import Store
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "study_counter"]
+
+# The study's finished count as of a result: (the result a line is printed for) -> count.
+Counter = Callable[[ResultRecord], int]
+
+
+def study_counter(cfg: RunConfig, store: Store) -> Counter:
+    """Counts the study's finished items (a search: trials) among the results saved up to and
+    including a trial's latest one, whichever worker saved them.
+
+    Each item's first final result has its own row, so every worker's lines count distinct
+    numbers that reach the total; a line for a failed try repeats the count it found.
+    """
+    def count(record: ResultRecord) -> int:
+        """The finished count as of `record`'s row (every result, when it is not stored)."""
+        results = store.results(cfg.study_name)
+        ids = [r.id for r in results if r.trial_number == record.trial_number and r.id is not None]
+        upto = [r for r in results if r.id is not None and r.id <= max(ids)] if ids else results
+        if cfg.sweep.kind == "search":
+            return len({r.trial_number for r in upto if r.status.final})
+        return len(item_counts(cfg, upto).finished)
+    return count
 
 
 def _fmt(value: float | None, spec: str = ".3f") -> str:
@@ -17,14 +42,18 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
 
 
 class Progress:
-    """Prints one line per finished trial; the count is kept, never re-read from the store.
+    """Prints one line per finished trial.
 
-    `done` is set from what each claim already read, and counts up as trials end here.
+    With a `counter` (dse.search._study gives every worker one) each line reads the
+    study-wide count from the store; without, `done` is set from what each claim read and
+    counts up as trials end here.
     """
 
-    def __init__(self, total: int, *, done: int = 0, workers: int = 1, label: str = "") -> None:
+    def __init__(self, total: int, *, done: int = 0, workers: int = 1, label: str = "",
+                 counter: Counter | None = None) -> None:
         """Start counting at `done` of `total`."""
         self.total, self.done, self.workers, self.label = total, done, workers, label
+        self.counter = counter
         self.started = time.monotonic()
         self.finished_here = 0
         self.interactive = interactive()
@@ -41,7 +70,9 @@ class Progress:
               compressed_mb: float | None = None) -> None:
         """Print the line of a finished trial (with its first compressed size, if any)."""
         self.finished_here += 1
-        if record.status.final:
+        if self.counter is not None:
+            self.done = min(self.total, self.counter(record))
+        elif record.status.final:
             self.done = min(self.total, self.done + 1)
         width = len(str(self.total))
         size = f"{arch.size_mb:.3f} MB" if arch else "-"

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import optuna
 
 from dse.core.config import SamplerConfig
-from dse.search._anneal import AnnealingSampler
 from dse.core.sweep import stable_hash
+from dse.search._anneal import AnnealingSampler
 
 __all__ = ["PRUNERS", "SAMPLERS", "make_pruner", "make_sampler", "trial_seed"]
 

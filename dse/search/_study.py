@@ -22,15 +22,16 @@ from dse.core.config import RunConfig
 from dse.core.layout import Layout, batching_pays, choose_layout, training_bytes
 from dse.core.machine import free_cores, memory_bytes
 from dse.core.records import arch_record
+from dse.core.sweep import stable_hash
 from dse.search._artifacts import open_artifact_store
+from dse.search._claim import item_counts, stale_trial_recorder
 from dse.search._hypervolume import REFERENCE_ATTR, reference_point, study_hypervolume
 from dse.search._objective import data_for
-from dse.search._progress import Progress
+from dse.search._progress import Progress, study_counter
 from dse.search._samplers import make_pruner, make_sampler
 from dse.search._storage import optuna_storage
-from dse.search._worker import item_counts, run_worker, stale_trial_recorder
+from dse.search._worker import run_worker
 from dse.store import Store, open_store, redact_url
-from dse.core.sweep import stable_hash
 from dse.training.train import resolve_device, step_seconds
 
 __all__ = ["StudyReport", "open_study", "run_study"]
@@ -203,7 +204,7 @@ def _work(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, thr
 
 
 def _label(layout: Layout, number: int) -> str:
-    """Progress lines of one of several workers say which (each counts what it has seen)."""
+    """Progress lines of one of several workers say which (the count is the study's)."""
     return f"w{number} " if layout.workers > 1 else ""
 
 
@@ -214,7 +215,8 @@ def worker_process(cfg: RunConfig, layout: Layout, setup: Callable[[], None] | N
         setup()
     threads = layout.threads
     with open_store(cfg.storage_url) as store:
-        progress = Progress(cfg.total(), workers=layout.workers, label=_label(layout, number))
+        progress = Progress(cfg.total(), workers=layout.workers, label=_label(layout, number),
+                            counter=study_counter(cfg, store))
         try:
             _work(cfg, store, study_storage(cfg, store), threads, progress)
         except KeyboardInterrupt as exc:
@@ -277,7 +279,7 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
                   f"in {shown}", flush=True)
             threads = layout.threads
             progress = Progress(total, done=done, workers=layout.workers,
-                                label=_label(layout, 1))
+                                label=_label(layout, 1), counter=study_counter(cfg, store))
             ctx = multiprocessing.get_context("spawn")
             extra = [ctx.Process(target=worker_process, args=(cfg, layout, worker_setup, n))
                      for n in range(2, layout.workers + 1)]

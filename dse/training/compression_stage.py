@@ -34,8 +34,8 @@ from torch import nn
 
 from dse.core.compression_codec import decode_network, encode_network, global_masks, prune_mask, share_weights
 from dse.core.config import LAYER_KINDS, CompressConfig, CompressSetting, TrainConfig
-from dse.training.data import DataModule
 from dse.core.expand import NetSpec
+from dse.training.data import DataModule
 from dse.training.model import SqueezeNet, build_model
 from dse.training.train import evaluate
 

@@ -19,11 +19,11 @@ import torch.nn.functional as F
 
 from dse.core import interrupt
 from dse.core.config import ACCELERATORS, Status, TrainConfig, train_config
-from dse.training.data import DataModule
-from dse.core.expand import expand
-from dse.training.model import SqueezeNet, build_model, copy_state
+from dse.core.expand import NetSpec, expand
 from dse.core.spec import ArchSpec
 from dse.core.terminal import interactive
+from dse.training.data import DataModule
+from dse.training.model import SqueezeNet, build_model, copy_state
 
 __all__ = ["TrainConfig", "TrainResult", "fit", "fit_seeds", "resolve_device", "step_seconds",
            "torch_device", "train_config"]
@@ -271,7 +271,8 @@ def fit(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seed: int,
 
 
 def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequence[int],
-              callbacks: Sequence[pl.Callback] = ()) -> list[TrainResult]:
+              callbacks: Sequence[pl.Callback] = (), net: NetSpec | None = None
+              ) -> list[TrainResult]:
     """Train one copy of the network of `arch` per seed, all in one pass, and measure each.
 
     Copy k is initialised, shuffled, augmented and dropped out from seeds[k] alone, so it is
@@ -279,11 +280,12 @@ def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequ
     add in another order). Data modules that cannot stack seeds train them one after another.
 
     Args:
-        arch: the network to build (expanded here).
+        arch: the network to build (expanded here, unless `net` is given).
         data: the data module; its class count must match arch.num_classes.
         cfg: optimiser, schedule, epochs, device and threads.
         seeds: one per copy, distinct.
         callbacks: extra Lightning callbacks; allowed with one seed only (they read one metric).
+        net: expand(arch), when the caller has resolved it already (dse.core.candidate).
 
     Returns:
         One TrainResult per seed, in order; wall and training time are the pass's, divided
@@ -294,7 +296,7 @@ def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequ
     if callbacks and len(seeds) > 1:
         raise ValueError("training callbacks (a pruner) need one seed per pass")
     if len(seeds) > 1 and not data.stacks_seeds:
-        return [fit_seeds(arch, data, cfg, seeds=[s])[0] for s in seeds]
+        return [fit_seeds(arch, data, cfg, seeds=[s], net=net)[0] for s in seeds]
     start = time.perf_counter()
     threads = cfg.threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
@@ -310,7 +312,7 @@ def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequ
         )
     data.configure(batch_size=cfg.batch_size, seeds=seeds, device=device)
     pl.seed_everything(seeds[0], workers=True, verbose=False)
-    model = build_model(expand(arch), seeds=seeds)
+    model = build_model(net or expand(arch), seeds=seeds)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
     steps = len(data.train_dataloader())

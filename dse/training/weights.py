@@ -18,9 +18,9 @@ import torch
 from safetensors.torch import load, save
 
 from dse.core.expand import expand, fingerprint
-from dse.training.model import SqueezeNet, build_model
 from dse.core.records import ArchRecord
 from dse.core.spec import ArchSpec
+from dse.training.model import SqueezeNet, build_model
 
 __all__ = ["WEIGHTS_FILENAME", "WEIGHTS_MIMETYPE", "decode_weights", "encode_weights", "rebuild",
            "weights_metadata"]

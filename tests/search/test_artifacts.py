@@ -19,14 +19,14 @@ from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta
 from studyrun import dse_run
 from workers import optuna_url
 
-from dse.core.config import DigitsConfig
-from dse.training.data import build_data
 from dse.analysis.figures._pareto import pareto_front
+from dse.core.config import DigitsConfig
 from dse.core.presets import preset
 from dse.core.records import Status, arch_record
-from dse.search._artifacts import read_artifact, upload_weights
 from dse.core.spec import ArchSpec
+from dse.search._artifacts import read_artifact, upload_weights
 from dse.store import open_store
+from dse.training.data import build_data
 from dse.training.train import TrainConfig, evaluate, fit
 from dse.training.weights import WEIGHTS_FILENAME, decode_weights, encode_weights, rebuild
 

@@ -1,7 +1,7 @@
 """The claim protocol, driven step by step as a script would, one interleaving per test.
 
 Each test forces one interleaving of two workers (A and B) in this process, on a real SQLite
-study, and checks what the protocol in dse/search/_worker.py promises.
+study, and checks what the protocol in dse/search/_claim.py promises.
 """
 
 from __future__ import annotations
@@ -19,17 +19,19 @@ import pytest
 from optuna.trial import TrialState
 from studyrun import TINY
 
-from dse.core import interrupt
-from dse.cli import compose, to_plain
-from dse.core.config import RunConfig, run_config
 from dse.analysis.figures import group_points
+from dse.cli import compose, to_plain
+from dse.core import interrupt
+from dse.core.config import RunConfig, run_config
 from dse.core.records import ResultRecord, arch_record, counted_results
-from dse.search import _worker
+from dse.core.status import StopReason
+from dse.core.sweep import point_key
+from dse.search import _claim, _trial
+from dse.search._claim import claim
 from dse.search._progress import Progress
 from dse.search._study import open_study, study_storage
-from dse.search._worker import NO_HEARTBEAT, claim, run_worker
+from dse.search._worker import run_worker
 from dse.store import Store, open_store
-from dse.core.sweep import point_key
 
 GRID = ("+sweep=squeeze_ratio", "sweep.grid.sr=[0.25,0.5]", "study.seeds=1", "study.heartbeat_s=1")
 
@@ -101,7 +103,7 @@ def test_a_worker_killed_between_ask_and_its_heartbeat_does_not_stall_the_study(
     state = study.get_trials(deepcopy=False)[orphan.number].state
     assert state == TrialState.FAIL
     assert [(r.reason, r.point) for r in store.results(cfg.study_name)] == \
-        [(NO_HEARTBEAT, {"sr": 0.25})]  # the queued point, though it was never suggested
+        [(StopReason.NO_HEARTBEAT, {"sr": 0.25})]  # the queued point, though it was never suggested
     store.close()
 
 
@@ -110,14 +112,14 @@ def test_a_worker_whose_heartbeat_lapsed_finishes_without_crashing_and_counts_on
     cfg, store, storage, study = _open(tmp_path, *GRID, "sweep.grid.sr=[0.25]")
     a = claim(cfg, store, study, storage).trial
     assert a is not None
-    _worker._suggest(cfg, a)  # A starts its trial, then stops (SIGSTOP, a suspended laptop) ...
+    _trial._suggest(cfg, a)  # A starts its trial, then stops (SIGSTOP, a suspended laptop) ...
     time.sleep(5)  # ... for longer than the grace (3 heartbeats; SQLite keeps whole seconds)
     b = claim(cfg, store, study, storage).trial  # B fails A's trial and queues its item again
     assert b is not None and b.user_attrs["point_key"] == a.user_attrs["point_key"]
     with caplog.at_level(logging.WARNING):
-        _worker._run_claim(cfg, store, study, storage, [a], Progress(2), threads=1)  # A wakes, finishes
+        _trial.run_claim(cfg, store, study, storage, [a], Progress(2), threads=1)  # A wakes, finishes
     assert "was failed by another worker" in caplog.text
-    _worker._run_claim(cfg, store, study, storage, [b], Progress(2), threads=1)
+    _trial.run_claim(cfg, store, study, storage, [b], Progress(2), threads=1)
     results = store.results(cfg.study_name)
     final = [r for r in results if r.status.final]
     assert len(final) == 2  # A's late result and B's run (it reuses A's network and seed)
@@ -140,7 +142,7 @@ class TermWhileSampling(optuna.samplers.RandomSampler):
 def test_sigterm_outside_training_fails_the_trial_as_interrupted(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg, store, storage, study = _open(tmp_path, "+sweep=pareto", "sweep.n_trials=3")
-    monkeypatch.setattr(_worker, "make_sampler", lambda *a, **k: TermWhileSampling())
+    monkeypatch.setattr(_claim, "make_sampler", lambda *a, **k: TermWhileSampling())
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     with pytest.raises(interrupt.Terminated) as info:
         run_worker(cfg, store, study, storage, Progress(3), threads=1)

@@ -17,14 +17,14 @@ from studyrun import dse_run
 from workers import optuna_url
 
 from dse.core.compression_codec import decode_network
-from dse.training.compression_stage import load_decoded
 from dse.core.config import DigitsConfig
-from dse.training.data import build_data
 from dse.core.expand import expand
 from dse.core.records import Status
-from dse.search._artifacts import read_artifact
 from dse.core.spec import ArchSpec
+from dse.search._artifacts import read_artifact
 from dse.store import open_store
+from dse.training.compression_stage import load_decoded
+from dse.training.data import build_data
 from dse.training.train import evaluate
 
 pytestmark = pytest.mark.slow

@@ -121,6 +121,19 @@ def test_two_workers_on_sqlite_share_the_grid(tmp_path: Path) -> None:
     assert len(trials) == 6 and all(t.state.name == "COMPLETE" for t in trials)
 
 
+def test_two_workers_print_one_study_wide_count(tmp_path: Path) -> None:
+    """Each worker's progress line counts the study's finished items, not its own."""
+    # trials of seconds each (5 epochs), so the second worker starts before the first is done
+    out = dse_run(tmp_path, "+sweep=squeeze_ratio", "sweep.grid.sr=[0.25,0.5,0.75,1.0]",
+                  "study.seeds=2", "study.workers=2", "study.seed_batching=false",
+                  "train.epochs=5", "study.name=count")
+    assert out.returncode == 0, out.stderr
+    lines = re.findall(r"^\[\s*(\d+)/8\] (w\d) .* complete$", out.stdout, re.M)
+    assert {worker for _, worker in lines} == {"w1", "w2"}  # both workers ran trials
+    counts = sorted(int(n) for n, _ in lines)
+    assert counts == list(range(1, 9))  # distinct, and the last line reaches the total
+
+
 def test_a_points_seeds_train_in_one_pass_and_are_stored_once_each(tmp_path: Path) -> None:
     out = dse_run(tmp_path, "+sweep=bypass", "study.seeds=3", "study.workers=1",
                   "study.seed_batching=true")

@@ -13,7 +13,7 @@ from studyrun import TINY
 
 from dse.cli import compose, to_plain
 from dse.core.config import run_config
-from dse.search import _worker
+from dse.search import _claim
 from dse.search._progress import Progress
 from dse.search._study import open_study, study_storage
 from dse.search._worker import run_worker
@@ -47,7 +47,7 @@ def _interrupted_search(tmp_path: Path, sampler: optuna.samplers.BaseSampler,
     cfg = run_config(to_plain(compose("config", [*TINY, f"storage.url={url}",
                                                  f"study.output_dir={tmp_path}", "+sweep=pareto",
                                                  "sweep.n_trials=3"])))
-    monkeypatch.setattr(_worker, "make_sampler", lambda *a, **k: sampler)  # the claim's sampler
+    monkeypatch.setattr(_claim, "make_sampler", lambda *a, **k: sampler)  # the claim's sampler
     with open_store(url) as store:
         storage = study_storage(cfg, store)
         study = open_study(cfg, storage, store)
