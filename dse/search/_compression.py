@@ -17,7 +17,7 @@ from dse.core.config import RunConfig
 from dse.core.records import CompressionRecord, ResultRecord, counted_results, percent
 from dse.core.sweep import point_label
 from dse.search._artifacts import open_artifact_store, read_artifact
-from dse.search._objective import Outcome, data_for
+from dse.search._objective import TrialOutcome, data_for
 from dse.store import Store, open_store, unknown_study
 from dse.training.compression_stage import compress_network
 from dse.training.train import torch_device
@@ -87,8 +87,8 @@ def compress_result(cfg: RunConfig, store: Store, result: ResultRecord, candidat
     return [stored[s.name] for s in cfg.compress.settings]
 
 
-def compress_outcome(cfg: RunConfig, store: Store, outcome: Outcome, candidate: Candidate, *,
-                     threads: int | None, keep: KeepBytes | None = None) -> Outcome:
+def compress_outcome(cfg: RunConfig, store: Store, outcome: TrialOutcome, candidate: Candidate, *,
+                     threads: int | None, keep: KeepBytes | None = None) -> TrialOutcome:
     """A measured outcome compressed (when the run compresses), with the first setting's size.
 
     A result whose weights were not kept (reused from a run without them) is left

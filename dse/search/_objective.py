@@ -24,7 +24,7 @@ from dse.training.data import DataModule, build_data
 from dse.training.train import TrainResult, fit_seeds
 from dse.training.weights import encode_weights
 
-__all__ = ["KeepWeights", "Outcome", "PruningCallback", "data_for", "record_failure", "reject_or_reuse",
+__all__ = ["KeepWeights", "TrialOutcome", "PruningCallback", "data_for", "record_failure", "reject_or_reuse",
            "train_seeds"]
 
 _DATA: dict[tuple[DatasetConfig, int], DataModule] = {}  # this process's data, read once
@@ -42,7 +42,7 @@ def data_for(dataset: DatasetConfig, input_size: int) -> DataModule:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TrialOutcome:
     """A finished evaluation: the stored record and the network it measured."""
 
     record: ResultRecord
@@ -134,7 +134,7 @@ def _trained(result: TrainResult) -> dict[str, Any]:
 
 
 def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial_number: int,
-                    seed: int, threads: int | None = None) -> Outcome | None:
+                    seed: int, threads: int | None = None) -> TrialOutcome | None:
     """Store the result of a (point, seed) that needs no training, or return None.
 
     Over budget: rejected. The same network, seed, data and training stored by any study:
@@ -149,7 +149,7 @@ def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial
         store.save_result(record)
         latency = objective_latency(cfg, store, candidate, threads=threads) \
             if "latency_ms" in cfg.sweep.objectives else None  # a search learns from it
-        return Outcome(record, arch, latency)
+        return TrialOutcome(record, arch, latency)
     earlier = store.find_reusable(fingerprint=arch.fingerprint, seed=seed,
                                   dataset=cfg.dataset_key, train_config_hash=cfg.train_hash)
     if earlier is None:
@@ -163,7 +163,7 @@ def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial
                      reason=f"same network as {earlier.study} trial {earlier.trial_number}",
                      **metrics, **common)
     store.save_result(record)
-    return Outcome(record, arch, objective_latency(cfg, store, candidate, threads=threads))
+    return TrialOutcome(record, arch, objective_latency(cfg, store, candidate, threads=threads))
 
 
 def _kept(cfg: RunConfig, keep: KeepWeights | None, number: int, result: TrainResult,
@@ -181,7 +181,7 @@ def _kept(cfg: RunConfig, keep: KeepWeights | None, number: int, result: TrainRe
 def train_seeds(cfg: RunConfig, store: Store, candidate: Candidate, *,
                 trial_numbers: Sequence[int], seeds: Sequence[int], threads: int | None,
                 callbacks: Sequence[pl.Callback] = (), keep: KeepWeights | None = None
-                ) -> list[Outcome]:
+                ) -> list[TrialOutcome]:
     """Train one point's seeds together (dse.training.train.fit_seeds) and store each seed's result.
 
     `keep` uploads each measured seed's weights before its result is saved (the result
@@ -209,7 +209,7 @@ def train_seeds(cfg: RunConfig, store: Store, candidate: Candidate, *,
                          point=point, seed=result.seed, arch=arch, **_trained(result),
                          **_kept(cfg, keep, number, result, arch))
         store.save_result(record)
-        outcomes.append(Outcome(record, arch))
+        outcomes.append(TrialOutcome(record, arch))
     latency = objective_latency(cfg, store, candidate, threads=threads)
     return [replace(outcome, latency_ms=latency) for outcome in outcomes]
 

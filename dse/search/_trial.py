@@ -27,8 +27,8 @@ from dse.search._compression import KeepBytes, compress_outcome
 from dse.search._hypervolume import record_hypervolume
 from dse.search._objective import (
     KeepWeights,
-    Outcome,
     PruningCallback,
+    TrialOutcome,
     record_failure,
     reject_or_reuse,
     train_seeds,
@@ -92,7 +92,7 @@ def _constraints(cfg: RunConfig, arch: ArchRecord) -> dict[str, float]:
 
 
 def _tell(study: optuna.Study, storage: optuna.storages.RDBStorage, cfg: RunConfig,
-          trial: optuna.Trial, outcome: Outcome, progress: Progress, store: Store) -> None:
+          trial: optuna.Trial, outcome: TrialOutcome, progress: Progress, store: Store) -> None:
     """Tell Optuna how a trial ended, with its result's key figures as attrs; store the
     study's hypervolume history that it changed."""
     rec, arch = outcome.record, outcome.arch
