@@ -137,23 +137,35 @@ def bitarray_encode(symbols: np.ndarray) -> bytes:
     return bytes(out) + bits.tobytes()
 
 
-def bitarray_decode(data: bytes) -> np.ndarray:
-    """The symbols bitarray_encode coded into `data`."""
+def _read_counts(data: bytes) -> tuple[int, list[int], int]:
+    """(symbol count, codes per length from length 0, offset of the symbol table) of `data`."""
     count, at = read_leb128(data, 0)
     longest, at = read_leb128(data, at)
     per_length = [0]
     for _ in range(longest):
         value, at = read_leb128(data, at)
         per_length.append(value)
-    order = []
-    for _ in range(sum(per_length)):
-        value, at = read_leb128(data, at)
-        order.append(value)
+    return count, per_length, at
+
+
+def _decode_bits(data: bytes, at: int, count: int, per_length: list[int], order: list[int]
+                 ) -> np.ndarray:
+    """The first `count` symbols of the bits from `at` on, with bitarray's canonical decoder."""
     bits = bitarray(endian="big")
     bits.frombytes(data[at:])
     # the zero padding of the last byte may decode as more symbols: stop after `count`
     decoded = itertools.islice(canonical_decode(bits, per_length, order), count)
     return np.fromiter(decoded, dtype=np.int64, count=count)
+
+
+def bitarray_decode(data: bytes) -> np.ndarray:
+    """The symbols bitarray_encode coded into `data`."""
+    count, per_length, at = _read_counts(data)
+    order = []
+    for _ in range(sum(per_length)):
+        value, at = read_leb128(data, at)
+        order.append(value)
+    return _decode_bits(data, at, count, per_length, order)
 
 
 def hybrid_encode(symbols: np.ndarray) -> bytes:
@@ -182,23 +194,15 @@ def hybrid_encode(symbols: np.ndarray) -> bytes:
 
 def hybrid_decode(data: bytes) -> np.ndarray:
     """The symbols hybrid_encode (or huffman_encode) coded into `data`."""
-    count, at = read_leb128(data, 0)
-    longest, at = read_leb128(data, at)
-    per_length = [0]
-    for _ in range(longest):
-        value, at = read_leb128(data, at)
-        per_length.append(value)
+    count, per_length, at = _read_counts(data)
     order = []
-    for length in range(1, longest + 1):
+    for length in range(1, len(per_length)):
         previous = -1
         for _ in range(per_length[length]):
             value, at = read_leb128(data, at)
             previous = value if previous < 0 else previous + 1 + value
             order.append(previous)
-    bits = bitarray(endian="big")
-    bits.frombytes(data[at:])
-    decoded = itertools.islice(canonical_decode(bits, per_length, order), count)
-    return np.fromiter(decoded, dtype=np.int64, count=count)
+    return _decode_bits(data, at, count, per_length, order)
 
 
 def median_s(action: Callable[[Any], object], argument: Any, repeats: int) -> float:

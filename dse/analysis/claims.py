@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from dse.analysis.intervals import MAX_SEEDS
 from dse.core.study_records import StudyRecords
 
-__all__ = ["Claim", "Direction", "Outcome", "StudyRecords", "Unit", "Verdict", "claim_fields", "decide",
-           "undecided_note"]
+__all__ = ["Claim", "ClaimWords", "Direction", "Outcome", "StudyRecords", "Unit", "Verdict",
+           "claim_fields", "decide", "undecided_note"]
 
 
 class Outcome(StrEnum):
@@ -148,6 +148,16 @@ class Claim(Protocol):
 
     def judge(self, records: StudyRecords) -> Verdict:
         """The verdict of a study's records on this claim."""
+
+
+@dataclass(frozen=True)
+class ClaimWords:
+    """What every kind of claim says of itself: the first fields of each claim dataclass."""
+
+    id: str
+    text: str  # the claim in words
+    source: str  # where the paper makes it
+    paper: str  # what the paper measured
 
 
 def claim_fields(claim: Claim) -> dict[str, str]:

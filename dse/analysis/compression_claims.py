@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dse.analysis.claims import (
+    ClaimWords,
     Direction,
     Outcome,
     StudyRecords,
@@ -53,13 +54,9 @@ Pairs = list[tuple[ResultRecord, CompressionRecord]]
 
 
 @dataclass(frozen=True)
-class CompressionClaim:
+class CompressionClaim(ClaimWords):
     """One finding of the paper on compressing SqueezeNet with one setting."""
 
-    id: str
-    text: str  # the claim in words
-    source: str  # where the paper makes it
-    paper: str  # what the paper measured
     bits: int  # bits per shared weight, every layer kind
     keep: float  # fraction of the weights kept
     kind: str  # one of KINDS

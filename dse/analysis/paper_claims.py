@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dse.analysis.claims import (
+    ClaimWords,
     Direction,
     Outcome,
     StudyRecords,
@@ -50,13 +51,9 @@ Side = list[tuple[ResultRecord, ArchRecord]]
 
 
 @dataclass(frozen=True)
-class PaperClaim:
+class PaperClaim(ClaimWords):
     """One finding of the paper: value `a` of metaparameter `key` against value `b`."""
 
-    id: str
-    text: str  # the claim in words
-    source: str  # where the paper makes it
-    paper: str  # what the paper measured
     key: str  # the metaparameter compared
     a: Any
     b: Any
