@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import Connection, create_engine
 
 from dse.core.presets import preset
 from dse.core.records import ArchRecord, ResultRecord, arch_record
+from dse.store import driver_url, open_store
 
 
 def proxy_arch(**overrides: Any) -> ArchRecord:
@@ -21,3 +25,16 @@ def result(arch: ArchRecord, **fields: Any) -> ResultRecord:
         "status": "complete", "val_top1": 0.9, "val_top5": 0.99,
     }
     return ResultRecord(**{**values, **fields})
+
+
+def as_older_release(store_url: str, change: Callable[[Connection], None]) -> ArchRecord:
+    """Store one result of the proxy network, then `change` the schema back, as an older dse had it."""
+    arch = proxy_arch()
+    with open_store(store_url) as store:
+        store.save_arch(arch)
+        store.save_result(result(arch))
+    engine = create_engine(driver_url(store_url))
+    with engine.begin() as conn:
+        change(conn)
+    engine.dispose()
+    return arch

@@ -10,7 +10,7 @@ import pytest
 from conftest import pg_url
 
 from dse.store import open_store
-from store._records import proxy_arch, result
+from store._records import as_older_release, proxy_arch, result
 
 SECRET = "sekrit-Pw-42"
 
@@ -140,20 +140,16 @@ def test_tables_live_beside_optunas(store_url: str) -> None:
 
 def test_a_store_of_an_older_release_gains_the_new_columns_and_keeps_its_rows(
         store_url: str) -> None:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import Connection, text
 
-    from dse.store import driver_url
-
-    arch = proxy_arch()
-    with open_store(store_url) as store:
-        store.save_arch(arch)
-        store.save_result(result(arch))
-    engine = create_engine(driver_url(store_url))
     added = ("threads", "seed_batch", "weights_artifact", "weights_store", "weights_bytes")
-    with engine.begin() as conn:  # the first release's schema: no column added since
+
+    def first_release(conn: Connection) -> None:
+        """The first release's schema: no column added since."""
         for column in added:
             conn.execute(text(f"ALTER TABLE dse_results DROP COLUMN {column}"))
-    engine.dispose()
+
+    arch = as_older_release(store_url, first_release)
     with open_store(store_url) as store:
         old = store.results("s")
         store.save_result(result(arch, threads=1, seed_batch=3, trial_number=1,

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 from dse.core.records import CompressionRecord, HypervolumeRecord, LatencyRecord
 from dse.core.study_records import StudyRecords
 from dse.store import Store, driver_url, open_store
-from store._records import proxy_arch, result
+from store._records import as_older_release, proxy_arch, result
 
 HISTORY = HypervolumeRecord(["accuracy", "size_mb"], [0.1, 3.0753], [(0, 0.25), (2, 1 / 3)])
 
@@ -78,13 +78,8 @@ def test_the_hypervolume_history_is_replaced_per_study_and_round_trips_exactly(
 
 def test_a_store_without_the_hypervolume_table_gains_it_and_keeps_its_rows(
         store_url: str) -> None:
-    arch = proxy_arch()
-    with open_store(store_url) as store:
-        store.save_arch(arch)
-        store.save_result(result(arch))
+    as_older_release(store_url, lambda conn: conn.execute(text("DROP TABLE dse_hypervolume")))
     engine = create_engine(driver_url(store_url))
-    with engine.begin() as conn:  # a store an older dse made: no dse_hypervolume
-        conn.execute(text("DROP TABLE dse_hypervolume"))
     assert "dse_hypervolume" not in inspect(engine).get_table_names()
     engine.dispose()
     with open_store(store_url) as store:
