@@ -7,7 +7,7 @@ from typing import Any
 
 import optuna
 
-from dse.store import driver_url
+from dse.store import driver_url, pg_connect_args, prepare_pg_engine
 
 __all__ = ["SQLITE_TIMEOUT_S", "optuna_storage", "study_definition"]
 
@@ -23,14 +23,17 @@ def optuna_storage(storage_url: str, *, heartbeat_s: int | None = None,
     is called with it.
     """
     url = driver_url(storage_url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "connect_args": pg_connect_args(url)}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
     if heartbeat_s is None:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    return optuna.storages.RDBStorage(
-        url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s,
-        grace_period=3 * heartbeat_s, heartbeat_stale_trial_callback=on_stale)
+        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    else:
+        storage = optuna.storages.RDBStorage(
+            url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s,
+            grace_period=3 * heartbeat_s, heartbeat_stale_trial_callback=on_stale)
+    prepare_pg_engine(storage.engine)  # UTC heartbeats and bounded waits, as the store's
+    return storage
 
 
 def study_definition(storage_url: str, study: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ tables can live in the same database.
 
 from __future__ import annotations
 
+from dse.store._engine import pg_connect_args, prepare_pg_engine
 from dse.store._frame import load_results, load_results_frame, results_frame
 from dse.store._repository import Store, open_store, unknown_study
 from dse.store._urls import SUPPORTED_DIALECTS, driver_url, redact_url
@@ -17,6 +18,8 @@ __all__ = [
     "load_results",
     "load_results_frame",
     "open_store",
+    "pg_connect_args",
+    "prepare_pg_engine",
     "redact_url",
     "results_frame",
     "unknown_study",

@@ -20,10 +20,22 @@ from dse.store._lock import named_lock
 from dse.store._tables import ADDED_COLUMNS, Base
 from dse.store._urls import one_line, parse_url, redact_url, secrets_of
 
-__all__ = ["connect"]
+__all__ = ["connect", "pg_connect_args", "prepare_pg_engine"]
 
 SQLITE_BUSY_TIMEOUT_S = 30  # how long a writer waits for another process's write lock
 PG_CONNECT_TIMEOUT_S = 5  # an unreachable server fails fast
+# Every PostgreSQL session of dse (the store's and Optuna's) runs with these settings
+# (_pg_session, on each new connection; set there because libpq's PGTZ overrides `options`):
+# - TimeZone UTC: Optuna stores heartbeats as naive timestamps of now() in the session's zone,
+#   so workers whose sessions had different zones (PGTZ) failed each other's live trials;
+# - idle_in_transaction_session_timeout: a worker paused (SIGSTOP, a suspended VM) inside a
+#   write loses its session after this long, and with it the row locks others wait on;
+# - lock_timeout: no statement waits on a row lock longer than this (it is then an error).
+PG_IDLE_IN_TRANSACTION_S = 30
+PG_LOCK_TIMEOUT_S = 60
+PG_SESSION_SQL = ("SET TIME ZONE 'UTC'",
+                  f"SET idle_in_transaction_session_timeout = {PG_IDLE_IN_TRANSACTION_S * 1000}",
+                  f"SET lock_timeout = {PG_LOCK_TIMEOUT_S * 1000}")
 _CREATE_ATTEMPTS = 5
 _SCHEMA_LOCK = 0x6473655F73746F72  # pg_advisory_xact_lock key ("dse_stor") for creating tables
 _REASON_CHARS = 300
@@ -69,17 +81,40 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+def _pg_session(dbapi_connection: Any, _record: Any) -> None:
+    """Give a new PostgreSQL session the settings above (UTC, bounded waits)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        for statement in PG_SESSION_SQL:
+            cursor.execute(statement)
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
+
+
+def prepare_pg_engine(engine: Engine) -> Engine:
+    """Make every session of a PostgreSQL engine (the store's, Optuna's) use the settings above;
+    connections it already pooled are closed, so none escapes them. Other dialects pass."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _pg_session)
+        engine.dispose()
+    return engine
+
+
+def pg_connect_args(url: URL | str) -> dict[str, Any]:
+    """psycopg's connect arguments for a dse session: a connect timeout, unless the URL sets one."""
+    query = parse_url(url).query if isinstance(url, str) else url.query
+    return {} if "connect_timeout" in query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+
+
 def _postgresql_engine(url: URL) -> Engine:
     """Engine for a PostgreSQL server through psycopg 3."""
-    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
-    if "connect_timeout" in url.query:  # the URL's own setting wins
-        connect_args = {}
-    return create_engine(
+    return prepare_pg_engine(create_engine(
         url,
         pool_pre_ping=True,
-        connect_args=connect_args,
+        connect_args=pg_connect_args(url),
         json_serializer=_json_dumps,
-    )
+    ))
 
 
 def _reason(exc: BaseException, secrets: list[str]) -> str:
