@@ -198,6 +198,18 @@ def test_a_run_whose_items_all_fail_for_good_exits_1_naming_them(tmp_path: Path)
     assert "RuntimeError" in last and "results.csv" in last
 
 
+def test_a_search_whose_trials_all_fail_exits_1_with_one_line(tmp_path: Path) -> None:
+    from studyrun import dse_run
+
+    out = dse_run(tmp_path, "+sweep=pareto", "sweep.n_trials=1", "study.max_retries=0",
+                  "train.precision=16-true")  # every trial raises: no point on the front
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr, out.stderr
+    assert "0 of 2 points on the Pareto front" in out.stdout, out.stdout
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "only 0 of 1 trials have a result" in last, last
+
+
 def test_a_study_whose_creator_was_killed_mid_creation_is_finished_not_refused(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
