@@ -266,7 +266,9 @@ def _claim_search(cfg: RunConfig, store: Store, study: optuna.Study) -> Lease:
     running = sum(t.state == TrialState.RUNNING for t in trials)
     failed = search_failures(trials, store.results(cfg.study_name))
     if failed > _failures_allowed(cfg):
-        log.warning("stopping: %d trials failed (see the failed results for why)", failed)
+        log.warning("stopping: %d trials failed, more than sweep.n_trials x (1 + "
+                    "study.max_retries) = %d allow (see the failed results for why)", failed,
+                    _failures_allowed(cfg))
         return Lease([], 0, len(counted))
     if len(counted) >= cfg.sweep.n_trials:
         return Lease([], running, len(counted))
