@@ -14,7 +14,8 @@ file lock for SQLite), and a stop (Ctrl-C, SIGTERM) that arrives meanwhile waits
    finished is ended at once (attr `dse_skipped`) and the claim goes on. Then, while the next
    queued trial is of the same point, pop it too, up to cfg.seed_group() trials: the seeds
    that train together in one pass. Search sweeps: ask a new trial, from a sampler seeded
-   for that trial number, while fewer than n_trials count.
+   for that trial number, while fewer than n_trials count; stop once more than
+   n_trials * (1 + max_retries) trials failed using a retry (`search_failures`).
 4. Stamp each claimed trial: its first heartbeat, then the `worker` attr.
 The heartbeat thread (dse.search._heartbeat) beats for every claimed trial from right after
 the claim until the last one ends; a pass that stops ends all the trials it leaves unfinished
@@ -24,6 +25,11 @@ A worker whose heartbeat lapsed (stopped, suspended, slow) may find on finishing
 worker failed its trial and ran the item again: it logs a warning and goes on. Its result stays
 in the store; statistics count only the first final result of each item
 (dse.core.records.counted_results), so no seed is counted twice.
+
+Retries: grids and searches apply one rule, StopReason.uses_retry, to the reasons of the stored
+failed results. An interrupted trial (Ctrl-C, SIGTERM) uses none; a lost worker's (no
+heartbeat) and an error's use one. A grid item runs again while it has tries left; a search
+samples a new trial in place of a failed one.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from dse.search._samplers import make_sampler, trial_seed
 from dse.store import Store
 
 __all__ = ["PENDING", "WORKER", "ItemCounts", "Lease", "claim", "item_counts", "known_point",
-           "record_stop", "stale_trial_recorder", "trial_id"]
+           "record_stop", "search_failures", "stale_trial_recorder", "trial_id"]
 
 log = logging.getLogger(__name__)
 PENDING = (TrialState.WAITING, TrialState.RUNNING)
@@ -73,16 +79,41 @@ class ItemCounts:
     finished: set[Item]  # a final result, or retries used up: nothing more to run
     counted: set[Item]  # a final result (what the statistics count)
     last_failure: dict[Item, str]  # the latest failure reason of each failed item
+    failed_tries: Counter[Item]  # failures that used a retry, per item
+
+
+def _uses_retry(record: ResultRecord) -> bool:
+    """Whether a stored result is a failure that uses up a retry (not an interrupt)."""
+    return record.status is Status.FAILED and StopReason.uses_retry(record.reason)
 
 
 def item_counts(cfg: RunConfig, results: list[ResultRecord]) -> ItemCounts:
     """Items with a final result, and items whose retries are used up."""
     counted = {(point_key(r.point), r.seed) for r in results if r.status.final}
-    failures = [r for r in results if r.status is Status.FAILED and StopReason.uses_retry(r.reason)]
+    failures = [r for r in results if _uses_retry(r)]
     tries = Counter((point_key(r.point), r.seed) for r in failures)
     exhausted = {item for item, n in tries.items() if n > cfg.study.max_retries}
     last = {(point_key(r.point), r.seed): r.reason or "" for r in failures}
-    return ItemCounts(counted | exhausted, counted, last)
+    return ItemCounts(counted | exhausted, counted, last, tries)
+
+
+def search_failures(trials: list[FrozenTrial], results: list[ResultRecord]) -> int:
+    """Failed search trials that used a retry: FAIL trials whose stored failure uses one.
+
+    The stored reasons decide, as for grids: they exist for every way a trial fails (Optuna's
+    stale check fails a trial before its failure is recorded, so no attr of the trial could
+    say why) and in stores of earlier releases, whose interrupts then stop counting too. A
+    trial stopped before it sampled a point ran nothing and stored nothing: it uses none.
+    Only trials seen FAIL in `trials` count (read them first: a worker saves a failure before
+    it tells Optuna, so a trial still RUNNING there is not counted twice).
+    """
+    failed = {t.number for t in trials if t.state == TrialState.FAIL}
+    return len(failed & {r.trial_number for r in results if _uses_retry(r)})
+
+
+def _failures_allowed(cfg: RunConfig) -> int:
+    """How many failed trials (using a retry) a search goes on after."""
+    return cfg.sweep.n_trials * (cfg.study.max_retries + 1)
 
 
 @dataclass(frozen=True)
@@ -106,7 +137,7 @@ def _fail_orphans(cfg: RunConfig, store: Store, study: optuna.Study) -> None:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if "worker" not in trial.user_attrs:
             study.tell(trial.number, state=TrialState.FAIL)
-            _record_lost(cfg, store, trial)
+            _record_lost(cfg, store, study, trial)
 
 
 def known_point(trial: FrozenTrial | optuna.Trial) -> dict[str, Any] | None:
@@ -131,16 +162,45 @@ def record_stop(cfg: RunConfig, store: Store, trial: FrozenTrial | optuna.Trial,
                        candidate=candidate)
 
 
-def _record_lost(cfg: RunConfig, store: Store, trial: FrozenTrial) -> None:
-    """Store the failure of a trial whose worker stopped."""
+def _record_lost(cfg: RunConfig, store: Store, study: optuna.Study, trial: FrozenTrial) -> None:
+    """Store the failure of a trial whose worker stopped (the trial is FAIL already), and log
+    what happens next by the rule the claims apply."""
     record_stop(cfg, store, trial, StopReason.NO_HEARTBEAT.stored())
-    log.warning("trial %d lost its worker (no heartbeat); it will run again", trial.number)
+    log.warning("trial %d lost its worker (no heartbeat); %s", trial.number,
+                _after_loss(cfg, store, study, trial))
+
+
+def _after_loss(cfg: RunConfig, store: Store, study: optuna.Study, trial: FrozenTrial) -> str:
+    """What the claims do after a lost trial, as stored now: a grid item runs again while it
+    has tries left; a search samples a new trial until too many have failed."""
+    results = store.results(cfg.study_name)
+    if cfg.sweep.kind == "search":
+        trials = study.get_trials(deepcopy=False)
+        failed, allowed = search_failures(trials, results), _failures_allowed(cfg)
+        before = "" if known_point(trial) is not None else \
+            "it had sampled no point, so it uses no retry; "
+        if failed > allowed:
+            return f"{before}failed trials: {failed} of {allowed} allowed; the search stops"
+        if sum(t.state != TrialState.FAIL for t in trials) >= cfg.sweep.n_trials:
+            return f"{before}failed trials: {failed} of {allowed} allowed; no trial is left to run"
+        return f"{before}failed trials: {failed} of {allowed} allowed; a new trial takes its place"
+    item = _item(trial)
+    counts = item_counts(cfg, results)
+    tries = cfg.study.max_retries + 1
+    if item is None:
+        return "it had no queued item; nothing runs again"
+    if item in counts.counted:
+        return "its item already has a final result; it will not run again"
+    if item in counts.finished:
+        return (f"its retries are used up ({counts.failed_tries[item]} of {tries} tries failed); "
+                "it will not run again")
+    return f"it will run again (try {counts.failed_tries[item] + 1} of {tries})"
 
 
 def stale_trial_recorder(cfg: RunConfig, store: Store) -> Any:
     """Optuna callback run once per trial failed for missing heartbeats: record the failure."""
     def record(study: optuna.Study, trial: FrozenTrial) -> None:
-        _record_lost(cfg, store, trial)
+        _record_lost(cfg, store, study, trial)
     return record
 
 
@@ -198,14 +258,17 @@ def _same_point(cfg: RunConfig, study: optuna.Study, key: str, finished: set[Ite
     return more
 
 
-def _claim_search(cfg: RunConfig, study: optuna.Study) -> Lease:
-    """Step 3 for a search: a new trial while fewer than n_trials count."""
-    trials = study.get_trials(deepcopy=False)
+def _claim_search(cfg: RunConfig, store: Store, study: optuna.Study) -> Lease:
+    """Step 3 for a search: a new trial while fewer than n_trials count, unless too many
+    failed (interrupted trials are no failures: see `search_failures`)."""
+    trials = study.get_trials(deepcopy=False)  # before the results: see search_failures
     counted = [t for t in trials if t.state != TrialState.FAIL]
     running = sum(t.state == TrialState.RUNNING for t in trials)
-    failed = len(trials) - len(counted)
-    if failed > cfg.sweep.n_trials * (cfg.study.max_retries + 1):
-        log.warning("stopping: %d trials failed (see the failed results for why)", failed)
+    failed = search_failures(trials, store.results(cfg.study_name))
+    if failed > _failures_allowed(cfg):
+        log.warning("stopping: %d trials failed, more than sweep.n_trials x (1 + "
+                    "study.max_retries) = %d allow (see the failed results for why)", failed,
+                    _failures_allowed(cfg))
         return Lease([], 0, len(counted))
     if len(counted) >= cfg.sweep.n_trials:
         return Lease([], running, len(counted))
@@ -222,7 +285,7 @@ def claim(cfg: RunConfig, store: Store, study: optuna.Study,
     with interrupt.deferred(), store.lock(f"study:{cfg.study_name}"):
         _fail_orphans(cfg, store, study)
         got = _claim_grid(cfg, store, study) if cfg.sweep.kind == "grid" else \
-            _claim_search(cfg, study)
+            _claim_search(cfg, store, study)
         for trial in got.trials:
             storage.record_heartbeat(trial_id(storage, study, trial))
             trial.set_user_attr("worker", WORKER)

@@ -198,6 +198,18 @@ def test_a_run_whose_items_all_fail_for_good_exits_1_naming_them(tmp_path: Path)
     assert "RuntimeError" in last and "results.csv" in last
 
 
+def test_a_search_whose_trials_all_fail_exits_1_with_one_line(tmp_path: Path) -> None:
+    from studyrun import dse_run
+
+    out = dse_run(tmp_path, "+sweep=pareto", "sweep.n_trials=1", "study.max_retries=0",
+                  "train.precision=16-true")  # every trial raises: no point on the front
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr, out.stderr
+    assert "0 of 2 points on the Pareto front" in out.stdout, out.stdout
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "only 0 of 1 trials have a result" in last, last
+
+
 def test_a_study_whose_creator_was_killed_mid_creation_is_finished_not_refused(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
@@ -209,3 +221,42 @@ def test_a_study_whose_creator_was_killed_mid_creation_is_finished_not_refused(
         study = open_study(cfg, storage, store)
         assert study is not None and "dse_definition_hash" in study.user_attrs
         assert open_study(cfg, storage, store) is not None  # and it is this study from now on
+
+
+def _lose_worker(cfg: RunConfig, store: Store, study: optuna.Study, point: dict[str, Any] | None,
+                 caplog: pytest.LogCaptureFixture) -> str:
+    """A worker takes a trial (of `point`, queued; or sampled, for a search) and dies before
+    stamping it; the next claim's check fails it: what that check logs."""
+    if point is not None:
+        study.enqueue_trial(point, user_attrs={"point_key": point_key(point), "seed": 0})
+    trial = study.ask()
+    _trial._suggest(cfg, trial)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _claim._fail_orphans(cfg, store, study)
+    assert study.get_trials(deepcopy=False)[trial.number].state == TrialState.FAIL
+    return caplog.text
+
+
+def test_a_lost_grid_worker_logs_whether_its_item_runs_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cfg, store, storage, study = _open(tmp_path, *GRID, "sweep.grid.sr=[0.25]",
+                                       "study.max_retries=1")
+    first = _lose_worker(cfg, store, study, {"sr": 0.25}, caplog)
+    assert "lost its worker (no heartbeat); it will run again (try 2 of 2)" in first, first
+    second = _lose_worker(cfg, store, study, {"sr": 0.25}, caplog)
+    assert "its retries are used up (2 of 2 tries failed); it will not run again" in second, second
+    assert claim(cfg, store, study, storage).trials == []  # what the log said
+    store.close()
+
+
+def test_a_lost_search_worker_logs_whether_the_search_goes_on(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cfg, store, storage, study = _open(tmp_path, "+sweep=pareto", "sweep.n_trials=1",
+                                       "study.max_retries=0", "study.heartbeat_s=1")
+    first = _lose_worker(cfg, store, study, None, caplog)
+    assert "failed trials: 1 of 1 allowed; a new trial takes its place" in first, first
+    second = _lose_worker(cfg, store, study, None, caplog)
+    assert "failed trials: 2 of 1 allowed; the search stops" in second, second
+    assert claim(cfg, store, study, storage).trials == []  # what the log said
+    store.close()

@@ -158,7 +158,7 @@ def front_text(summary: StudySummary, *, title: str) -> str:
 
 def aligned_lines(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """A header and rows of cells, each column padded to its widest cell (two spaces apart)."""
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    widths = [max([len(c), *(len(row[i]) for row in rows)]) for i, c in enumerate(columns)]
     return ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
             *("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)]
 
