@@ -11,15 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dse.analysis.figures import _summary as summaries
 from dse.analysis.figures._select import select_figures
-from dse.analysis.figures._summary import (
-    StudySummary,
-    front_text,
-    study_summary,
-    summary_html,
-    summary_markdown,
-    summary_text,
-)
 from dse.analysis.figures._verdicts import verdicts_html, verdicts_markdown, verdicts_text
 from dse.analysis.study_verdicts import study_verdicts
 from dse.analysis.verdicts import Verdict
@@ -43,7 +36,7 @@ COMPRESSION_CAPTION = (
 class SummaryInfo:
     """The summary section's data: every point over seeds, the best point, the front."""
 
-    summary: StudySummary
+    summary: summaries.StudySummary
     title: str = "Summary: every point over seeds"
 
     def caption(self) -> str:
@@ -74,17 +67,17 @@ class VerdictsInfo:
 
 def _summary(records: StudyRecords) -> SummaryInfo:
     """The summary's data step."""
-    return SummaryInfo(study_summary(records.study, records.results, records.archs))
+    return SummaryInfo(summaries.study_summary(records.study, records.results, records.archs))
 
 
 def _summary_markdown(info: SummaryInfo, figures: Sequence[tuple[str, str]]) -> str:
     """The summary in the dashboard's note, listing the figures shown with it."""
-    return summary_markdown(info.summary, figures=figures)
+    return summaries.summary_markdown(info.summary, figures=figures)
 
 
 def _summary_text(info: SummaryInfo, title: str, front: bool) -> str:
     """The summary at the end of a run: a search's Pareto front, else every point."""
-    return (front_text if front else summary_text)(info.summary, title=title)
+    return (summaries.front_text if front else summaries.summary_text)(info.summary, title=title)
 
 
 def _verdicts(records: StudyRecords) -> VerdictsInfo:
@@ -109,7 +102,7 @@ class SectionSpec:
 
 
 SECTIONS: dict[str, SectionSpec] = {spec.name: spec for spec in (
-    SectionSpec("summary", _summary, lambda i: summary_html(i.summary), _summary_markdown,
+    SectionSpec("summary", _summary, lambda i: summaries.summary_html(i.summary), _summary_markdown,
                 _summary_text, files=("results.csv",)),
     SectionSpec("verdicts", _verdicts, lambda i: verdicts_html(i.verdicts),
                 lambda i, _figures: verdicts_markdown(i.verdicts),

@@ -188,14 +188,7 @@ def table2_text(info: Table2Info) -> str:
 
 
 def table2_html(info: Table2Info) -> str:
-    """Draw Table 2 as an HTML table (with a caption naming both sources).
-
-    Args:
-        info: from table2_info.
-
-    Returns:
-        The <table> element.
-    """
+    """Table 2 (from table2_info) as an HTML <table>, its caption naming both sources."""
     caption = (f"{escape(info.title)}. Paper: ImageNet, {escape(PAPER_SOURCE)}. This study: "
                f"{escape(info.dataset)}, mean ± sd over seeds; top-1 change paired by trial.")
     classes = ["paper"] * len(info.paper) + ["study"] * len(info.table)

@@ -103,14 +103,7 @@ def _cells(row: Table3Row) -> list[str]:
 
 
 def table3_html(info: Table3Info) -> str:
-    """Draw Table 3 as an HTML table (with a caption naming both sources).
-
-    Args:
-        info: from table3_info.
-
-    Returns:
-        The <table> element.
-    """
+    """Table 3 (from table3_info) as an HTML <table>, its caption naming both sources."""
     caption = (f"{escape(info.title)}. This study: {escape(info.dataset)}, mean ± sd over "
                f"seeds. Paper: ImageNet, {escape(PAPER_SOURCE)}.")
     return html_table("table3", HEADER, [_cells(r) for r in info.table], caption_html=caption)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from dse.core.config import _nodes as nodes
 from dse.core.config._compression import CompressConfig, compress_config
 from dse.core.config._datasets import (
     ADDED_DATASET_KEYS,
@@ -19,14 +20,6 @@ from dse.core.config._datasets import (
     ImageFolderConfig,
     dataset_config,
     folder_layout,
-)
-from dse.core.config._nodes import (
-    ArtifactsConfig,
-    LatencyConfig,
-    SamplerConfig,
-    StorageConfig,
-    StudyConfig,
-    study_name,
 )
 from dse.core.config._train import NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
 from dse.core.records import ArchRecord, arch_record
@@ -47,12 +40,12 @@ class RunConfig:
     arch: ArchSpec  # the base network (a sweep overrides some keys per point)
     dataset: DatasetConfig
     train: TrainConfig
-    sampler: SamplerConfig
-    storage: StorageConfig
-    study: StudyConfig
+    sampler: nodes.SamplerConfig
+    storage: nodes.StorageConfig
+    study: nodes.StudyConfig
     sweep: SweepSpec
-    artifacts: ArtifactsConfig = ArtifactsConfig()
-    latency: LatencyConfig = LatencyConfig()
+    artifacts: nodes.ArtifactsConfig = nodes.ArtifactsConfig()
+    latency: nodes.LatencyConfig = nodes.LatencyConfig()
     compress: CompressConfig = CompressConfig()
 
     def __post_init__(self) -> None:
@@ -80,7 +73,7 @@ class RunConfig:
     @property
     def study_name(self) -> str:
         """study.name, or <sweep>-<dataset> by default."""
-        return study_name(self.study, self.sweep.name, self.dataset.name)
+        return nodes.study_name(self.study, self.sweep.name, self.dataset.name)
 
     @property
     def dataset_key(self) -> str:
@@ -208,13 +201,13 @@ def run_config(values: dict[str, Any]) -> RunConfig:
     cfg = RunConfig(
         arch=ArchSpec.from_dict(arch), dataset=dataset,
         train=train_config(dict(values["train"])),
-        sampler=from_mapping(SamplerConfig, dict(values["sampler"]), node="sampler"),
-        storage=from_mapping(StorageConfig, dict(values["storage"]), node="storage"),
-        study=from_mapping(StudyConfig, dict(values["study"]), node="study"),
+        sampler=from_mapping(nodes.SamplerConfig, dict(values["sampler"]), node="sampler"),
+        storage=from_mapping(nodes.StorageConfig, dict(values["storage"]), node="storage"),
+        study=from_mapping(nodes.StudyConfig, dict(values["study"]), node="study"),
         sweep=sweep,
-        artifacts=from_mapping(ArtifactsConfig, dict(values.get("artifacts") or {}),
+        artifacts=from_mapping(nodes.ArtifactsConfig, dict(values.get("artifacts") or {}),
                                node="artifacts"),
-        latency=from_mapping(LatencyConfig, dict(values.get("latency") or {}), node="latency"),
+        latency=from_mapping(nodes.LatencyConfig, dict(values.get("latency") or {}), node="latency"),
         compress=compress_config(dict(values.get("compress") or {})),
     )
     if sweep.kind == "grid":
@@ -227,7 +220,7 @@ def run_config(values: dict[str, Any]) -> RunConfig:
     return cfg
 
 
-def _no_point_fits(study: StudyConfig, archs: list[ArchRecord]) -> None:
+def _no_point_fits(study: nodes.StudyConfig, archs: list[ArchRecord]) -> None:
     """Refuse a grid in which no point meets the size or MAC budget."""
     smallest = min(archs, key=lambda a: a.size_bytes)
     raise ValueError(
@@ -247,8 +240,8 @@ class RunTarget:
 
 def run_target(values: dict[str, Any]) -> RunTarget:
     """The storage, study name and output folder of a composed config (nothing else is read)."""
-    study = from_mapping(StudyConfig, dict(values["study"]), node="study")
-    storage = from_mapping(StorageConfig, dict(values["storage"]), node="storage")
-    name = study_name(study, str(values["sweep"]["name"]), str(values["dataset"]["name"]))
+    study = from_mapping(nodes.StudyConfig, dict(values["study"]), node="study")
+    storage = from_mapping(nodes.StorageConfig, dict(values["storage"]), node="storage")
+    name = nodes.study_name(study, str(values["sweep"]["name"]), str(values["dataset"]["name"]))
     return RunTarget(storage.url, name, Path(study.output_dir) / name)
 
