@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 
 from dse.core import interrupt
 from dse.core.config import RunConfig
-from dse.core.layout import Layout, batching_pays, choose_layout, training_bytes
+from dse.core.layout import BATCHING_GAIN, Layout, batching_pays, choose_layout, training_bytes
 from dse.core.machine import free_cores, memory_bytes
 from dse.core.records import arch_record
 from dse.core.sweep import stable_hash
@@ -189,8 +189,8 @@ def decide_batching(cfg: RunConfig, items_left: int) -> tuple[RunConfig, str]:
         threads = run_layout(cfg, items_left).threads
         took = step_seconds(arch, cfg.train, copies=(1, group), threads=threads)
         pays = batching_pays(took[1], took[group], group)
-        how = (f"a step of {group} seeds measured {took[group] / (group * took[1]):.2f}x the "
-               "time per seed of one alone")
+        how = (f"a step of {group} seeds measured {took[group] / (group * took[1]):.3f}x the "
+               f"time per seed of one alone; batching pays under {BATCHING_GAIN}x")
     batching = replace(cfg, study=replace(cfg.study, seed_batching=pays))
     return batching, f", {group} seeds per pass ({how})" if pays else f", seeds one by one ({how})"
 

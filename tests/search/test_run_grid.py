@@ -160,10 +160,12 @@ def test_auto_seed_batching_times_both_ways_and_does_what_it_says(tmp_path: Path
     out = dse_run(tmp_path, "+sweep=bypass", "study.seeds=2", "study.workers=1")
     assert out.returncode == 0, out.stderr
     said = re.search(r"(2 seeds per pass|seeds one by one) \(a step of 2 seeds measured "
-                     r"(\d+\.\d+)x the time per seed of one alone\)", out.stdout)
+                     r"(\d+\.\d+)x the time per seed of one alone; batching pays under "
+                     r"0\.95x\)", out.stdout)
     assert said, out.stdout
-    batched = said.group(1) == "2 seeds per pass"
-    assert batched == (float(said.group(2)) < 0.95)
+    batched, ratio = said.group(1) == "2 seeds per pass", float(said.group(2))
+    if abs(ratio - 0.95) > 0.0005:  # the line rounds to 3 places: at the edge it may go either way
+        assert batched == (ratio < 0.95)
     results = load_results(f"sqlite:///{tmp_path}/studies.db", "bypass-digits")
     assert len(results) == 6 and {r.seed_batch for r in results} == {2 if batched else 1}
 
