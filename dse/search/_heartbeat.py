@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-
-import optuna
+from collections.abc import Callable
 
 __all__ = ["Heartbeat"]
 
@@ -13,21 +12,20 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    """A thread that records the trials' heartbeats every `interval` seconds while they run."""
+    """A thread that calls `beat` every `interval` seconds while a claim's trials run (it renews
+    a grid claim's leases, or records a search trial's Optuna heartbeat)."""
 
-    def __init__(self, storage: optuna.storages.RDBStorage, trial_ids: list[int],
-                 interval: float) -> None:
+    def __init__(self, beat: Callable[[], None], interval: float) -> None:
         """Prepare the thread."""
-        self.storage, self.trial_ids, self.interval = storage, trial_ids, interval
+        self.beat, self.interval = beat, interval
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self) -> None:
-        """Record heartbeats until stopped."""
+        """Beat until stopped."""
         while not self.stop.wait(self.interval):
             try:
-                for trial_id in self.trial_ids:
-                    self.storage.record_heartbeat(trial_id)
+                self.beat()
             except Exception as exc:  # a missed beat is retried; the database may be busy
                 log.warning("heartbeat failed: %s", exc)
 

@@ -16,15 +16,14 @@ import pytorch_lightning as pl
 from dse.core.candidate import Candidate
 from dse.core.config import DatasetConfig, RunConfig, Status
 from dse.core.records import ArchRecord, ResultRecord
-from dse.core.sweep import stable_hash
 from dse.search._latency import objective_latency
-from dse.search._provenance import provenance
+from dse.search._results import new_record
 from dse.store import Store
 from dse.training.data import DataModule, build_data
 from dse.training.train import TrainResult, fit_seeds
 from dse.training.weights import encode_weights
 
-__all__ = ["KeepWeights", "TrialOutcome", "PruningCallback", "data_for", "record_failure", "reject_or_reuse",
+__all__ = ["KeepWeights", "TrialOutcome", "PruningCallback", "data_for", "reject_or_reuse",
            "train_seeds"]
 
 _DATA: dict[tuple[DatasetConfig, int], DataModule] = {}  # this process's data, read once
@@ -92,36 +91,6 @@ class PruningCallback(pl.Callback):
             raise optuna.TrialPruned(f"pruned after epoch {trainer.current_epoch + 1}")
 
 
-def _record(cfg: RunConfig, *, trial_number: int, point: dict[str, Any], seed: int,
-            arch: ArchRecord | None, status: Status, **values: Any) -> ResultRecord:
-    """A ResultRecord with the run's identity and provenance filled in."""
-    prov = provenance()
-    return ResultRecord(
-        study=cfg.study_name, trial_number=trial_number, point=point, seed=seed,
-        fingerprint=arch.fingerprint if arch else "", dataset=cfg.dataset_key,
-        train_config_hash=cfg.train_hash, status=status, git_commit=prov["git_commit"],
-        config_hash=stable_hash(cfg.definition()), versions=prov["versions"], **values,
-    )
-
-
-def record_failure(cfg: RunConfig, store: Store, *, trial_number: int, point: dict[str, Any],
-                   seed: int, reason: str, candidate: Candidate | None = None) -> ResultRecord:
-    """Store a failed result (an exception, an interrupt, or a worker that stopped); the
-    point's network is `candidate`'s, or resolved here when the trial had not."""
-    arch: ArchRecord | None = candidate.arch if candidate is not None else None
-    if arch is None:
-        try:
-            arch = Candidate.of(cfg.arch_for(point), point).arch
-        except ValueError:  # the point itself is invalid: there is no network to name
-            arch = None
-    if arch is not None:
-        store.save_arch(arch)
-    record = _record(cfg, trial_number=trial_number, point=point, seed=seed, arch=arch,
-                     status=Status.FAILED, reason=reason)
-    store.save_result(record)
-    return record
-
-
 def _trained(result: TrainResult) -> dict[str, Any]:
     """The ResultRecord fields of a training result."""
     return {
@@ -145,7 +114,7 @@ def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial
     common = {"trial_number": trial_number, "point": candidate.point, "seed": seed, "arch": arch}
     reason = cfg.study.budget_violation(arch)
     if reason is not None:
-        record = _record(cfg, status=Status.REJECTED, reason=reason, **common)
+        record = new_record(cfg, status=Status.REJECTED, reason=reason, **common)
         store.save_result(record)
         latency = objective_latency(cfg, store, candidate, threads=threads) \
             if "latency_ms" in cfg.sweep.objectives else None  # a search learns from it
@@ -158,7 +127,7 @@ def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial
         "val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "epochs",
         "wall_time_s", "images_per_s", "device", "threads", "seed_batch", *_WEIGHTS_FIELDS)}
     status = Status.DIVERGED if earlier.status is Status.DIVERGED else Status.REUSED
-    record = _record(cfg, status=status, reused_from=earlier.trial_number,
+    record = new_record(cfg, status=status, reused_from=earlier.trial_number,
                      reused_from_study=earlier.study,
                      reason=f"same network as {earlier.study} trial {earlier.trial_number}",
                      **metrics, **common)
@@ -196,7 +165,7 @@ def train_seeds(cfg: RunConfig, store: Store, candidate: Candidate, *,
         results = fit_seeds(spec, data, train_cfg, seeds=seeds, callbacks=callbacks,
                             net=candidate.net)
     except optuna.TrialPruned as exc:
-        store.save_result(_record(cfg, status=Status.PRUNED, reason=str(exc), arch=arch,
+        store.save_result(new_record(cfg, status=Status.PRUNED, reason=str(exc), arch=arch,
                                   trial_number=trial_numbers[0], point=point, seed=seeds[0]))
         raise
     reasons = {Status.DIVERGED: "loss became NaN or infinite"}
@@ -205,7 +174,7 @@ def train_seeds(cfg: RunConfig, store: Store, candidate: Candidate, *,
         reason = reasons.get(result.status) or (
             f"a callback stopped training after {result.epochs} epoch(s)"
             if result.status is Status.STOPPED else None)
-        record = _record(cfg, status=result.status, reason=reason, trial_number=number,
+        record = new_record(cfg, status=result.status, reason=reason, trial_number=number,
                          point=point, seed=result.seed, arch=arch, **_trained(result),
                          **_kept(cfg, keep, number, result, arch))
         store.save_result(record)

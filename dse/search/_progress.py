@@ -9,7 +9,6 @@ from dse.core.config import RunConfig
 from dse.core.records import ArchRecord, ResultRecord, Status
 from dse.core.sweep import point_label
 from dse.core.terminal import interactive
-from dse.search._claim import item_counts
 from dse.store import Store
 
 __all__ = ["Progress", "study_counter"]
@@ -19,20 +18,20 @@ Counter = Callable[[ResultRecord], int]
 
 
 def study_counter(cfg: RunConfig, store: Store) -> Counter:
-    """Counts the study's finished items (a search: trials) among the results saved up to and
-    including a trial's latest one, whichever worker saved them.
-
-    Each item's first final result has its own row, so every worker's lines count distinct
-    numbers that reach the total; a line for a failed try repeats the count it found.
+    """Counts the study's finished items (a search: trials) as of a trial's latest result,
+    whichever worker saved it: a grid's from its work queue, a search's from the results saved
+    up to that one. Every worker's lines count distinct numbers that reach the total.
     """
+    if cfg.sweep.kind == "grid":  # the work queue counts (indexed): items are done as saved
+        queue = store.queue(cfg.study_name)
+        return lambda _record: queue.counts().finished
+
     def count(record: ResultRecord) -> int:
         """The finished count as of `record`'s row (every result, when it is not stored)."""
         results = store.results(cfg.study_name)
         ids = [r.id for r in results if r.trial_number == record.trial_number and r.id is not None]
         upto = [r for r in results if r.id is not None and r.id <= max(ids)] if ids else results
-        if cfg.sweep.kind == "search":
-            return len({r.trial_number for r in upto if r.status.final})
-        return len(item_counts(cfg, upto).finished)
+        return len({r.trial_number for r in upto if r.status.final})
     return count
 
 

@@ -22,9 +22,11 @@ from dse.core.config import RunConfig
 from dse.core.layout import BATCHING_GAIN, Layout, batching_pays, choose_layout, training_bytes
 from dse.core.machine import free_cores, memory_bytes
 from dse.core.records import arch_record
+from dse.core.status import StopReason
 from dse.core.sweep import stable_hash
 from dse.search._artifacts import open_artifact_store
-from dse.search._claim import item_counts, stale_trial_recorder
+from dse.search._claim import stale_trial_recorder
+from dse.search._grid_claim import fill_queue
 from dse.search._hypervolume import REFERENCE_ATTR, reference_point, study_hypervolume
 from dse.search._objective import data_for
 from dse.search._progress import Progress, study_counter
@@ -91,6 +93,7 @@ def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store
 
     With create=False, a missing study gives None (nothing is written). A study whose creator
     was stopped before it wrote the definition is finished here (creation is under the lock).
+    A grid's items are queued here (dse.search._grid_claim.fill_queue).
     """
     sampler = make_sampler(cfg.sampler) if cfg.sweep.kind == "search" else \
         optuna.samplers.RandomSampler(seed=0)  # grid trials are all queued: never sampled
@@ -109,6 +112,8 @@ def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store
                                         directions=cfg.sweep.directions)
         if "dse_definition_hash" not in study.user_attrs:  # new, or its creator was killed
             _define(cfg, study, definition, digest)
+            if cfg.sweep.kind == "grid":
+                fill_queue(cfg, store)
             return study
     if study.user_attrs.get("dse_definition_hash") != digest:
         changed = _differences(study.user_attrs.get("dse_definition") or {}, definition)
@@ -117,27 +122,32 @@ def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store
             f"different definition (differs in: {', '.join(changed) or 'unknown'}); refusing to "
             f"mix results: pick a new name, e.g. study.name={cfg.study_name}-2"
         )
+    if cfg.sweep.kind == "grid":
+        fill_queue(cfg, store)  # an indexed count once it is queued
     return study
 
 
 def _status(cfg: RunConfig, store: Store) -> tuple[int, list[str]]:
     """Items finished (counted or given up), and a line for each item given up.
 
-    A search counts trials; it falls short only when it stopped because too many failed.
+    A grid reads its work queue (queued here on the first run); a search counts trials, and
+    falls short only when it stopped because too many failed.
     """
+    if cfg.sweep.kind == "grid":
+        queue = fill_queue(cfg, store)
+        given_up = queue.exhausted()
+        reasons = store.trial_statuses(cfg.study_name, [n for _, _, n in given_up if n is not None])
+        failed = [f"{key} seed {seed}: "
+                  f"{reasons.get(number, (None, ''))[1] or StopReason.NO_HEARTBEAT.value}"
+                  for key, seed, number in given_up]
+        return queue.counts().finished, failed
     results = store.results(cfg.study_name)
-    if cfg.sweep.kind == "search":
-        # by trial: a sampler may propose the same point twice (nsga2 does), and each is a
-        # trial of its own; a late duplicate of one trial still counts once
-        counted = len({r.trial_number for r in results if r.status.final})
-        short = counted < cfg.sweep.n_trials
-        return counted, [f"only {counted} of {cfg.sweep.n_trials} trials have a result "
-                         "(too many failed)"] if short else []
-    counts = item_counts(cfg, results)
-    given_up = counts.finished - counts.counted
-    failed = [f"{key} seed {seed}: {counts.last_failure.get((key, seed), '')}"
-              for key, seed in sorted(given_up)]
-    return len(counts.finished), failed
+    # by trial: a sampler may propose the same point twice (nsga2 does), and each is a
+    # trial of its own; a late duplicate of one trial still counts once
+    counted = len({r.trial_number for r in results if r.status.final})
+    short = counted < cfg.sweep.n_trials
+    return counted, [f"only {counted} of {cfg.sweep.n_trials} trials have a result "
+                     "(too many failed)"] if short else []
 
 
 def _settle(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage) -> None:
@@ -146,6 +156,8 @@ def _settle(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage) -
     A worker killed after saving its result but before telling Optuna leaves its trial
     RUNNING; the claim loop fails it after the heartbeat grace, so every run leaves none.
     """
+    if cfg.sweep.kind == "grid":  # every item is done or exhausted: no lease is left
+        return
     study = open_study(cfg, storage, store, create=False)
     if study is None or not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         return

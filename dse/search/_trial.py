@@ -22,18 +22,19 @@ from dse.core.metaparams import NAMES as METAPARAMETER_NAMES
 from dse.core.records import ArchRecord
 from dse.core.status import StopReason
 from dse.search._artifacts import open_artifact_store, upload_bytes, upload_weights
-from dse.search._claim import known_point, record_stop, trial_id
+from dse.search._claim import trial_id
 from dse.search._compression import KeepBytes, compress_outcome
 from dse.search._hypervolume import record_hypervolume
+from dse.search._items import known_point, record_stop
 from dse.search._objective import (
     KeepWeights,
     PruningCallback,
     TrialOutcome,
-    record_failure,
     reject_or_reuse,
     train_seeds,
 )
 from dse.search._progress import Progress
+from dse.search._results import record_failure
 from dse.search._pruning import SizeAwarePruning
 from dse.store import Store
 from dse.training.data import DataError

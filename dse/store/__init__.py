@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from dse.store._engine import pg_connect_args, prepare_pg_engine
 from dse.store._frame import load_results, load_results_frame, results_frame
+from dse.store._queue import ItemLease, ItemState, QueueCounts, WorkQueue
 from dse.store._repository import Store, open_store, unknown_study
 from dse.store._urls import SUPPORTED_DIALECTS, driver_url, redact_url
 
 __all__ = [
     "SUPPORTED_DIALECTS",
+    "ItemLease",
+    "ItemState",
+    "QueueCounts",
     "Store",
+    "WorkQueue",
     "driver_url",
     "load_results",
     "load_results_frame",

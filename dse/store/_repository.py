@@ -24,8 +24,10 @@ from dse.core.records import (
     Status,
 )
 from dse.core.study_records import StudyRecords
+from dse.core.sweep import point_key
 from dse.store._engine import connect
 from dse.store._lock import named_lock
+from dse.store._queue import WorkQueue, item_done
 from dse.store._tables import ArchRow, CompressionRow, HypervolumeRow, LatencyRow, ResultRow
 from dse.store._urls import redact_url
 
@@ -120,6 +122,9 @@ class Store:
     def save_result(self, rec: ResultRecord) -> int:
         """Append one result; NaN metrics are stored as None.
 
+        A final result marks its grid item done (dse.store._queue) in the same transaction, so
+        no item is ever seen with a final result and still open.
+
         Args:
             rec: the result; its id, if any, is ignored.
 
@@ -130,6 +135,8 @@ class Store:
         with self._sessions.begin() as session:
             session.add(row)
             session.flush()
+            if rec.status.final:  # its grid item is done with it, in the same transaction
+                session.execute(item_done(rec.study, point_key(rec.point), rec.seed))
             return row.id
 
     def find_reusable(
@@ -317,6 +324,24 @@ class Store:
         query = select(func.count()).select_from(ResultRow).where(ResultRow.study == study)
         with self._sessions() as session:
             return int(session.scalar(query) or 0)
+
+    def trial_statuses(self, study: str, numbers: Iterable[int]) -> dict[int, tuple[Status, str]]:
+        """The status and reason of the latest result of each of these trials (indexed).
+
+        Args:
+            study: the study's name.
+            numbers: trial numbers; those with no result are left out of the answer.
+        """
+        wanted = sorted(set(numbers))
+        query = (select(ResultRow.trial_number, ResultRow.status, ResultRow.reason)
+                 .where(ResultRow.study == study, ResultRow.trial_number.in_(wanted))
+                 .order_by(ResultRow.id))
+        with self._sessions() as session:
+            return {n: (Status(status), reason or "") for n, status, reason in session.execute(query)}
+
+    def queue(self, study: str) -> WorkQueue:
+        """The work queue of a grid study (its items and their leases)."""
+        return WorkQueue(self._engine, study)
 
     def lock(self, name: str) -> AbstractContextManager[None]:
         """A lock that every process using this store shares, to run a critical section.

@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "CompressionRow", "HypervolumeRow", "LatencyRow",
-           "ResultRow"]
+__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "CompressionRow", "HypervolumeRow", "ItemRow",
+           "LatencyRow", "ResultRow"]
 
 
 class Base(DeclarativeBase):
@@ -159,6 +159,28 @@ class HypervolumeRow(Base):
     reference: Mapped[list[float]] = mapped_column(JSON)  # one value per objective
     history: Mapped[list[list[float]]] = mapped_column(JSON)  # [trial number, hypervolume]
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ItemRow(Base):
+    """One (point, seed) of a grid study and who runs it (dse_items; dse.store._queue)."""
+
+    __tablename__ = "dse_items"
+    __table_args__ = (
+        UniqueConstraint("study", "item_key", "seed", name="uq_dse_items_item"),
+        Index("ix_dse_items_next", "study", "state", "position"),  # every claim reads this
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    study: Mapped[str] = mapped_column(String)
+    item_key: Mapped[str] = mapped_column(Text)  # the point's key (dse.core.sweep.point_key)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[int] = mapped_column(Integer)  # grid order: items run in this order
+    state: Mapped[str] = mapped_column(String)  # waiting, leased, done, exhausted
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # failures that used a retry
+    lease_until: Mapped[float | None] = mapped_column(Double)  # database clock, epoch seconds
+    worker: Mapped[str | None] = mapped_column(String)
+    token: Mapped[str | None] = mapped_column(String)  # one per claim: renews its leases
+    trial_number: Mapped[int | None] = mapped_column(Integer)  # the Optuna trial running it
 
 
 # Nullable columns added after the first release: a database without them gets them (ALTER

@@ -28,6 +28,7 @@ from dse.core.status import StopReason
 from dse.core.sweep import point_key
 from dse.search import _claim, _trial
 from dse.search._claim import claim
+from dse.search._grid_claim import lease_seconds
 from dse.search._progress import Progress
 from dse.search._study import open_study, study_storage
 from dse.search._worker import run_worker
@@ -91,19 +92,21 @@ def test_an_item_finishing_between_the_two_reads_is_not_queued_again(tmp_path: P
     assert b.user_attrs["point_key"] != a.user_attrs["point_key"]
 
 
-def test_a_worker_killed_between_ask_and_its_heartbeat_does_not_stall_the_study(
-        tmp_path: Path) -> None:
+def test_a_worker_killed_between_its_claim_and_its_trial_does_not_stall_the_study(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cfg, store, storage, study = _open(tmp_path, *GRID)
-    for sr in (0.25, 0.5):
-        point = {"sr": sr}
-        study.enqueue_trial(point, user_attrs={"point_key": point_key(point), "seed": 0})
-    orphan = study.ask()  # A took it and died before its heartbeat and claim stamp
-    got = claim(cfg, store, study, storage)  # B
-    assert got.trial is not None and got.running == 0
-    state = study.get_trials(deepcopy=False)[orphan.number].state
-    assert state == TrialState.FAIL
-    assert [(r.reason, r.point) for r in store.results(cfg.study_name)] == \
-        [(StopReason.NO_HEARTBEAT, {"sr": 0.25})]  # the queued point, though it was never suggested
+    lost = store.queue(cfg.study_name).claim("A", lease_s=lease_seconds(cfg), group=1,
+                                             max_retries=2)  # A dies before opening its trial
+    assert [(i.key, i.seed) for i in lost] == [(point_key({"sr": 0.25}), 0)]
+    got = claim(cfg, store, study, storage)  # B, at once: takes the next item, not A's
+    assert got.trial is not None and got.running == 1
+    assert got.trial.user_attrs["point_key"] == point_key({"sr": 0.5})
+    time.sleep(lease_seconds(cfg) + 0.2)  # A's lease runs out
+    with caplog.at_level(logging.WARNING):
+        again = claim(cfg, store, study, storage)
+    assert again.trial is not None and again.trial.user_attrs["point_key"] == lost[0].key
+    assert "lost its worker before its trial began; it runs again here (try 2 of 3)" in caplog.text
+    assert store.results(cfg.study_name) == []  # no trial ran: nothing to store
     store.close()
 
 
@@ -153,12 +156,23 @@ def test_sigterm_outside_training_fails_the_trial_as_interrupted(
     store.close()
 
 
-class TermDuringClaim(FinishDuringRead):
-    """SIGTERM arrives while the worker holds the study lock, reading the results."""
+class TermDuringClaim:
+    """SIGTERM arrives while the worker claims (as it opens the work queue), once."""
 
     def __init__(self, store: Store) -> None:
         """Wrap the real store."""
-        super().__init__(store, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        self.store, self.sent = store, False
+
+    def queue(self, study: str) -> Any:
+        """Send this process SIGTERM (the first time), then open the real queue."""
+        if not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), signal.SIGTERM)
+        return self.store.queue(study)
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else goes to the real store."""
+        return getattr(self.store, name)
 
 
 def test_sigterm_inside_the_claim_takes_effect_after_it_and_fails_the_trial(
@@ -168,10 +182,14 @@ def test_sigterm_inside_the_claim_takes_effect_after_it_and_fails_the_trial(
         run_worker(cfg, TermDuringClaim(store), study, storage, Progress(2),  # type: ignore[arg-type]
                    threads=1)
     trials = study.get_trials(deepcopy=False)
-    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.WAITING]  # claim completed
+    assert [t.state for t in trials] == [TrialState.FAIL]  # the claim completed, then stopped
     assert "worker" in trials[0].user_attrs
     failed = store.results(cfg.study_name)
     assert [(r.reason, r.point) for r in failed] == [("interrupted", {"sr": 0.25})]
+    counts = store.queue(cfg.study_name).counts()
+    assert (counts.waiting, counts.running) == (2, 0)  # given back, and it used no retry
+    assert [i.tries for i in store.queue(cfg.study_name).claim(
+        "C", lease_s=9, group=1, max_retries=0)] == [0]
     store.close()
 
 
@@ -225,10 +243,8 @@ def test_a_study_whose_creator_was_killed_mid_creation_is_finished_not_refused(
 
 def _lose_worker(cfg: RunConfig, store: Store, study: optuna.Study, point: dict[str, Any] | None,
                  caplog: pytest.LogCaptureFixture) -> str:
-    """A worker takes a trial (of `point`, queued; or sampled, for a search) and dies before
-    stamping it; the next claim's check fails it: what that check logs."""
-    if point is not None:
-        study.enqueue_trial(point, user_attrs={"point_key": point_key(point), "seed": 0})
+    """A search worker takes a trial (sampled) and dies before stamping it; the next claim's
+    check fails it: what that check logs."""
     trial = study.ask()
     _trial._suggest(cfg, trial)
     caplog.clear()
@@ -242,11 +258,20 @@ def test_a_lost_grid_worker_logs_whether_its_item_runs_again(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cfg, store, storage, study = _open(tmp_path, *GRID, "sweep.grid.sr=[0.25]",
                                        "study.max_retries=1")
-    first = _lose_worker(cfg, store, study, {"sr": 0.25}, caplog)
-    assert "lost its worker (no heartbeat); it will run again (try 2 of 2)" in first, first
-    second = _lose_worker(cfg, store, study, {"sr": 0.25}, caplog)
-    assert "its retries are used up (2 of 2 tries failed); it will not run again" in second, second
-    assert claim(cfg, store, study, storage).trials == []  # what the log said
+    logs, lost = [], claim(cfg, store, study, storage).trial
+    for _ in range(2):  # its worker dies after starting the trial; the next claim takes over
+        assert lost is not None
+        time.sleep(lease_seconds(cfg) + 0.2)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            again = claim(cfg, store, study, storage)
+        logs.append(caplog.text)
+        assert study.get_trials(deepcopy=False)[lost.number].state == TrialState.FAIL
+        lost = again.trial
+    assert "trial 0 lost its worker (no heartbeat); it runs again here (try 2 of 2)" in logs[0]
+    assert "its retries are used up (2 of 2 tries failed); it will not run again" in logs[1]
+    assert again.trials == [] and again.running == 0 and again.waiting == 0  # what it said
+    assert [r.reason for r in store.results(cfg.study_name)] == [StopReason.NO_HEARTBEAT] * 2
     store.close()
 
 

@@ -1,0 +1,144 @@
+"""Grid claims through the store's work queue (dse.store.WorkQueue): queue the grid once, lease
+the next item, open its Optuna trial, take over items whose worker stopped, and settle each
+item from its stored result when its pass ends.
+
+Only the queue's indexed statements and one trial insert run per claim: no lock, no read of
+the study's results or trials, so a claim costs the same at 100 items and 100,000.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+import optuna
+from optuna.distributions import CategoricalDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from dse.core.config import RunConfig, Status
+from dse.core.status import StopReason
+from dse.core.sweep import point_key
+from dse.search._items import WORKER, item_counts, record_stop
+from dse.store import ItemLease, ItemState, Store, WorkQueue
+
+__all__ = ["LEASE_BEATS", "claim_items", "fill_queue", "lease_seconds", "open_trials",
+           "settle_items"]
+
+log = logging.getLogger(__name__)
+LEASE_BEATS = 3  # a lease lasts this many heartbeats: a worker silent that long lost its items
+
+
+def lease_seconds(cfg: RunConfig) -> float:
+    """How long a claim's lease lasts without a heartbeat."""
+    return float(LEASE_BEATS * cfg.study.heartbeat_s)
+
+
+def fill_queue(cfg: RunConfig, store: Store) -> WorkQueue:
+    """Queue every item of the grid once, in grid order (an indexed count when it is queued).
+
+    A study run before the queue existed has results but no items: its items get the state
+    its results give them (one read of its results, once).
+    """
+    queue = store.queue(cfg.study_name)
+    items = [(point_key(point), seed) for point, seed in cfg.grid_items()]
+    if queue.size() >= len(items):
+        return queue
+    prior: dict[tuple[str, int], tuple[ItemState, int]] = {}
+    if store.count_results(cfg.study_name):
+        counts = item_counts(cfg, store.results(cfg.study_name))
+        for item in counts.finished | set(counts.failed_tries):
+            state = ItemState.DONE if item in counts.counted else \
+                ItemState.EXHAUSTED if item in counts.finished else ItemState.WAITING
+            prior[item] = (state, counts.failed_tries[item])
+    queue.fill(items, prior)
+    return queue
+
+
+def _lost_trial(storage: optuna.storages.RDBStorage, study: optuna.Study, number: int
+                ) -> FrozenTrial:
+    """The trial a stopped worker left; told FAIL when it is still RUNNING."""
+    study_id = storage.get_study_id_from_name(study.study_name)
+    trial = storage.get_trial(storage.get_trial_id_from_study_id_trial_number(study_id, number))
+    if trial.state == TrialState.RUNNING:
+        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    return trial
+
+
+def _take_over(cfg: RunConfig, store: Store, study: optuna.Study,
+               storage: optuna.storages.RDBStorage, item: ItemLease) -> bool:
+    """Settle the try that an item's stopped worker left; whether the item still runs here.
+
+    The lost trial is failed, and its failure stored unless it stored one of its own (a final
+    result would have marked the item done, and no claim would have taken it).
+    """
+    tries = cfg.study.max_retries + 1
+    where = f"{item.key} seed {item.seed}"
+    if item.lost_trial is None:
+        log.warning("item %s lost its worker before its trial began; %s", where,
+                    "its retries are used up" if item.exhausted else
+                    f"it runs again here (try {item.tries + 1} of {tries})")
+        return not item.exhausted
+    trial = _lost_trial(storage, study, item.lost_trial)
+    if item.lost_trial not in store.trial_statuses(cfg.study_name, [item.lost_trial]):
+        record_stop(cfg, store, trial, StopReason.NO_HEARTBEAT.stored())
+    log.warning("trial %d lost its worker (no heartbeat); %s", item.lost_trial,
+                f"its retries are used up ({item.tries} of {tries} tries failed); it will not "
+                "run again" if item.exhausted else
+                f"it runs again here (try {item.tries + 1} of {tries})")
+    return not item.exhausted
+
+
+def claim_items(cfg: RunConfig, store: Store, study: optuna.Study,
+                storage: optuna.storages.RDBStorage) -> list[ItemLease]:
+    """Lease the next items of the grid (one point's seeds), taking over lost ones."""
+    items = store.queue(cfg.study_name).claim(
+        WORKER, lease_s=lease_seconds(cfg), group=cfg.seed_group(),
+        max_retries=cfg.study.max_retries)
+    return [item for item in items
+            if (_take_over(cfg, store, study, storage, item) if item.taken_over
+                else not item.exhausted)]
+
+
+def _distributions(cfg: RunConfig) -> dict[str, CategoricalDistribution]:
+    """The grid's values as Optuna distributions (what _suggest asks for)."""
+    return {name: CategoricalDistribution(list(values)) for name, values in cfg.sweep.grid.items()}
+
+
+def open_trials(cfg: RunConfig, store: Store, study: optuna.Study,
+                storage: optuna.storages.RDBStorage, items: list[ItemLease]
+                ) -> tuple[list[optuna.Trial], list[ItemLease]]:
+    """Open a RUNNING Optuna trial for each leased item (its point and seed set) and note it
+    on the item; an item whose lease was lost meanwhile is dropped, its trial failed."""
+    study_id = storage.get_study_id_from_name(study.study_name)
+    queue = store.queue(cfg.study_name)
+    trials, kept = [], []
+    for item in items:
+        point = dict(json.loads(item.key))
+        template = FrozenTrial(
+            number=0, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
+            datetime_complete=None, params=point, distributions=_distributions(cfg),
+            user_attrs={"point_key": item.key, "seed": item.seed, "worker": WORKER,
+                        "worker_index": cfg.study.worker_index},
+            system_attrs={}, intermediate_values={}, trial_id=0)
+        trial = optuna.Trial(study, storage.create_new_trial(study_id, template_trial=template))
+        if queue.attach(item, trial.number):
+            trials.append(trial)
+            kept.append(item)
+        else:
+            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    return trials, kept
+
+
+def settle_items(cfg: RunConfig, store: Store, trials: list[optuna.Trial],
+                 items: list[ItemLease]) -> None:
+    """After a pass, give back the items without a final result (those with one are done
+    already): one that failed using a retry waits again (or is exhausted); any other
+    (interrupted, not begun) waits again with no try used."""
+    queue = store.queue(cfg.study_name)
+    stored = store.trial_statuses(cfg.study_name, [t.number for t in trials])
+    for trial, item in zip(trials, items, strict=True):
+        status, reason = stored.get(trial.number, (None, ""))
+        if status is None or not status.final:
+            queue.release(item, max_retries=cfg.study.max_retries,
+                          failed=status is Status.FAILED and StopReason.uses_retry(reason))
