@@ -73,7 +73,7 @@ def _run(values: dict[str, Any]) -> int:
     from dse.core import interrupt
     from dse.core.config import run_config
     from dse.search import run_study
-    from dse.store import redact_url
+    from dse.store import database_failure, redact_url
 
     quiet_libraries()
     try:
@@ -81,6 +81,12 @@ def _run(values: dict[str, Any]) -> int:
         report = run_study(cfg, worker_setup=quiet_libraries)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
+    except Exception as exc:  # a lost connection, a lock wait that timed out: one line
+        failure = database_failure(exc)
+        if failure is None:
+            raise
+        fail(f"{failure}; every result stored so far is kept: run the same command again to "
+             "go on", code=1)
     except KeyboardInterrupt as exc:
         what = "SIGTERM" if isinstance(exc, interrupt.Terminated) else "interrupted"
         print(f"{what}: stopped; run the same command again to finish what is left",

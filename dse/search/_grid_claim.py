@@ -55,37 +55,37 @@ def fill_queue(cfg: RunConfig, store: Store) -> WorkQueue:
     return queue
 
 
-def _lost_trial(storage: optuna.storages.RDBStorage, study: optuna.Study, number: int
-                ) -> FrozenTrial:
-    """The trial a stopped worker left; told FAIL when it is still RUNNING."""
+def _lost_trials(storage: optuna.storages.RDBStorage, study: optuna.Study, item: ItemLease
+                 ) -> list[FrozenTrial]:
+    """The RUNNING trials of an item taken over, each told FAIL: its stopped worker's, even
+    one opened but not yet noted on the item. Only running trials are read (a few per worker)."""
     study_id = storage.get_study_id_from_name(study.study_name)
-    trial = storage.get_trial(storage.get_trial_id_from_study_id_trial_number(study_id, number))
-    if trial.state == TrialState.RUNNING:
+    lost = [t for t in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            if t.user_attrs.get("point_key") == item.key and t.user_attrs.get("seed") == item.seed]
+    for trial in lost:
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-    return trial
+    return lost
 
 
 def _take_over(cfg: RunConfig, store: Store, study: optuna.Study,
                storage: optuna.storages.RDBStorage, item: ItemLease) -> bool:
     """Settle the try that an item's stopped worker left; whether the item still runs here.
 
-    The lost trial is failed, and its failure stored unless it stored one of its own (a final
-    result would have marked the item done, and no claim would have taken it).
+    Its lost trials are failed, and a failure stored for each that stored none of its own (a
+    final result would have marked the item done, and no claim would have taken it).
     """
     tries = cfg.study.max_retries + 1
-    where = f"{item.key} seed {item.seed}"
-    if item.lost_trial is None:
-        log.warning("item %s lost its worker before its trial began; %s", where,
-                    "its retries are used up" if item.exhausted else
-                    f"it runs again here (try {item.tries + 1} of {tries})")
-        return not item.exhausted
-    trial = _lost_trial(storage, study, item.lost_trial)
-    if item.lost_trial not in store.trial_statuses(cfg.study_name, [item.lost_trial]):
-        record_stop(cfg, store, trial, StopReason.NO_HEARTBEAT.stored())
-    log.warning("trial %d lost its worker (no heartbeat); %s", item.lost_trial,
-                f"its retries are used up ({item.tries} of {tries} tries failed); it will not "
-                "run again" if item.exhausted else
-                f"it runs again here (try {item.tries + 1} of {tries})")
+    after = (f"its retries are used up ({item.tries} of {tries} tries failed); it will not run "
+             "again" if item.exhausted else f"it runs again here (try {item.tries + 1} of {tries})")
+    lost = _lost_trials(storage, study, item)
+    if not lost:
+        log.warning("item %s seed %d lost its worker before its trial began; %s", item.key,
+                    item.seed, after)
+    stored = store.trial_statuses(cfg.study_name, [t.number for t in lost])
+    for trial in lost:
+        if trial.number not in stored:
+            record_stop(cfg, store, trial, StopReason.NO_HEARTBEAT.stored())
+        log.warning("trial %d lost its worker (no heartbeat); %s", trial.number, after)
     return not item.exhausted
 
 

@@ -10,6 +10,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +34,7 @@ from dse.search._progress import Progress, study_counter
 from dse.search._samplers import make_pruner, make_sampler
 from dse.search._storage import optuna_storage
 from dse.search._worker import run_worker
-from dse.store import Store, open_store, redact_url
+from dse.store import Store, database_failure, open_store, redact_url
 from dse.training.train import resolve_device, step_seconds
 
 __all__ = ["StudyReport", "open_study", "run_study"]
@@ -233,6 +234,12 @@ def worker_process(cfg: RunConfig, layout: Layout, setup: Callable[[], None] | N
             _work(cfg, store, study_storage(cfg, store), threads, progress)
         except KeyboardInterrupt as exc:
             raise SystemExit(interrupt.exit_code(exc)) from None
+        except Exception as exc:  # the database failed: one line, as dse.run says it
+            failure = database_failure(exc)
+            if failure is None:
+                raise
+            print(f"error: worker {number}: {failure}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
 
 
 def _stop_workers(procs: list[multiprocessing.process.BaseProcess], exc: BaseException) -> None:

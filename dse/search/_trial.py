@@ -34,8 +34,8 @@ from dse.search._objective import (
     train_seeds,
 )
 from dse.search._progress import Progress
-from dse.search._results import record_failure
 from dse.search._pruning import SizeAwarePruning
+from dse.search._results import record_failure
 from dse.store import Store
 from dse.training.data import DataError
 

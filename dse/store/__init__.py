@@ -6,7 +6,7 @@ tables can live in the same database.
 
 from __future__ import annotations
 
-from dse.store._engine import pg_connect_args, prepare_pg_engine
+from dse.store._engine import database_failure, pg_connect_args, prepare_pg_engine
 from dse.store._frame import load_results, load_results_frame, results_frame
 from dse.store._queue import ItemLease, ItemState, QueueCounts, WorkQueue
 from dse.store._repository import Store, open_store, unknown_study
@@ -19,6 +19,7 @@ __all__ = [
     "QueueCounts",
     "Store",
     "WorkQueue",
+    "database_failure",
     "driver_url",
     "load_results",
     "load_results_frame",

@@ -20,7 +20,7 @@ from dse.store._lock import named_lock
 from dse.store._tables import ADDED_COLUMNS, Base
 from dse.store._urls import one_line, parse_url, redact_url, secrets_of
 
-__all__ = ["connect", "pg_connect_args", "prepare_pg_engine"]
+__all__ = ["connect", "database_failure", "pg_connect_args", "prepare_pg_engine"]
 
 SQLITE_BUSY_TIMEOUT_S = 30  # how long a writer waits for another process's write lock
 PG_CONNECT_TIMEOUT_S = 5  # an unreachable server fails fast
@@ -127,6 +127,16 @@ def _reason(exc: BaseException, secrets: list[str]) -> str:
         gist = gist.replace(secret, "***")
     gist = one_line(gist)
     return gist if len(gist) <= _REASON_CHARS else gist[: _REASON_CHARS - 3] + "..."
+
+
+def database_failure(exc: BaseException) -> str | None:
+    """One line for an error the database raised (itself, or as the cause of a library's
+    error, e.g. Optuna's StorageInternalError); None for any other error."""
+    while exc is not None and not isinstance(exc, DBAPIError):
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if exc is None:
+        return None
+    return f"the database failed ({type(exc.orig or exc).__name__}: {_reason(exc, [])})"
 
 
 def _already_exists(exc: DBAPIError) -> bool:

@@ -46,9 +46,8 @@ _INSERT_CHUNK = 2000  # rows per INSERT when a grid is first queued
 class ItemLease:
     """An item a claim took: run it while the lease holds.
 
-    A taken-over item's `lost_trial` is the trial its last worker ran (None when that worker
-    stopped before it started one); `exhausted` says that the lost try used the item's last
-    retry, so it was not taken.
+    A taken-over item's last worker stopped renewing its lease; `exhausted` says that the lost
+    try used the item's last retry, so it was not taken.
     """
 
     key: str
@@ -56,7 +55,6 @@ class ItemLease:
     token: str
     tries: int = 0  # failed tries that used a retry, the lost one included
     taken_over: bool = False  # its last worker's lease ran out
-    lost_trial: int | None = None
     exhausted: bool = False
 
 
@@ -166,14 +164,11 @@ class WorkQueue:
             .values(tries=ItemRow.tries + case((lost, 1), else_=0),
                     state=case((spent, EXHAUSTED), else_=LEASED),
                     lease_until=self._now + lease_s, worker=worker, token=token)
-            .returning(ItemRow.item_key, ItemRow.seed, ItemRow.trial_number, ItemRow.state,
-                       ItemRow.tries)
+            .returning(ItemRow.item_key, ItemRow.seed, ItemRow.state, ItemRow.tries)
         ).first()
         if row is None:
             return None
-        # RETURNING gives new values; only attach() sets trial_number, so this one is the old
         return ItemLease(row.item_key, row.seed, token, tries=row.tries, taken_over=expired,
-                         lost_trial=row.trial_number if expired else None,
                          exhausted=row.state == EXHAUSTED)
 
     def _same_point(self, conn: Connection, worker: str, first: ItemLease, lease_s: float,

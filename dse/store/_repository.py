@@ -122,8 +122,7 @@ class Store:
     def save_result(self, rec: ResultRecord) -> int:
         """Append one result; NaN metrics are stored as None.
 
-        A final result marks its grid item done (dse.store._queue) in the same transaction, so
-        no item is ever seen with a final result and still open.
+        A final result marks its grid item done (dse.store._queue) in the same transaction.
 
         Args:
             rec: the result; its id, if any, is ignored.
@@ -326,15 +325,9 @@ class Store:
             return int(session.scalar(query) or 0)
 
     def trial_statuses(self, study: str, numbers: Iterable[int]) -> dict[int, tuple[Status, str]]:
-        """The status and reason of the latest result of each of these trials (indexed).
-
-        Args:
-            study: the study's name.
-            numbers: trial numbers; those with no result are left out of the answer.
-        """
-        wanted = sorted(set(numbers))
+        """The status and reason of the latest result of each of these trials that has one."""
         query = (select(ResultRow.trial_number, ResultRow.status, ResultRow.reason)
-                 .where(ResultRow.study == study, ResultRow.trial_number.in_(wanted))
+                 .where(ResultRow.study == study, ResultRow.trial_number.in_(set(numbers)))
                  .order_by(ResultRow.id))
         with self._sessions() as session:
             return {n: (Status(status), reason or "") for n, status, reason in session.execute(query)}

@@ -7,7 +7,8 @@ workers of one small grid study (`run_schedule`):
   query) and who holds the study lock, and fires the plan's events one after another, each at
   its moment: `claim` (a trial newly RUNNING: the signal goes to the worker claiming it, the
   holder of the study lock while the trial has no `worker` attr yet, else to that attr),
-  `lock` (a worker newly seen holding the study lock: opening the study or claiming), `train`
+  `lease` (a worker newly seen holding a lease on grid items, right after its claim, or the
+  study lock, opening the study), `train`
   (a trial runs: its worker, after a short delay), `random` (a random worker that is past its
   imports and not done, a random time after the event's turn came);
 - signals: SIGKILL, SIGTERM, SIGINT, or SIGSTOP held for 4-6 s (longer than the heartbeat
@@ -71,7 +72,7 @@ MAX_PROCS = 12  # restarts stop here
 
 KILLS = {"SIGKILL": -signal.SIGKILL, "SIGTERM": 143, "SIGINT": 130}  # signal -> exit code
 SIGNALS = ("SIGKILL", "SIGTERM", "SIGINT", "SIGSTOP")
-MOMENTS = ("claim", "lock", "train", "random")
+MOMENTS = ("claim", "lease", "train", "random")
 STARTED = ("study '", "nothing left to do")  # a worker's first line once in the study layer
 FINISHED = ("nothing left to do", "results: study '")  # a worker with no work left prints
 
@@ -83,8 +84,8 @@ class Event:
     """One signal of a plan, and the moment it waits for."""
 
     signal: str  # SIGKILL | SIGTERM | SIGINT | SIGSTOP
-    moment: str  # claim | lock | train | random
-    nth: int = 1  # claim, lock: the nth such moment after the event's turn came
+    moment: str  # claim | lease | train | random
+    nth: int = 1  # claim, lease: the nth such moment after the event's turn came
     delay_s: float = 0.0  # train: after the trial is seen; random: after the turn came
     hold_s: float = 0.0  # SIGSTOP: how long the worker stays stopped
     then: str = "SIGCONT"  # SIGSTOP: SIGCONT alone, or a kill sent while stopped
@@ -94,7 +95,7 @@ class Event:
         sig = self.signal
         if sig == "SIGSTOP":
             sig += f" {self.hold_s:.1f}s" + ("" if self.then == "SIGCONT" else f"+{self.then}")
-        where = f"{self.moment}#{self.nth}" if self.moment in ("claim", "lock") else \
+        where = f"{self.moment}#{self.nth}" if self.moment in ("claim", "lease") else \
             f"{self.moment}+{self.delay_s:.2f}s"
         return f"{sig} @{where}"
 
@@ -157,6 +158,8 @@ class Watch:
         "JOIN studies s ON s.study_id = t.study_id "
         "LEFT JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = 'worker' "
         "WHERE s.study_name = :study ORDER BY t.number")
+    LEASES = text("SELECT DISTINCT worker, token FROM dse_items "
+                  "WHERE study = :study AND state = 'leased'")
     PG_LOCKS = text(
         "SELECT a.application_name, l.classid, l.objid FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -201,8 +204,22 @@ class Watch:
 
     def lock_holders(self) -> dict[str, str]:
         """Who holds a dse lock now: pid (SQLite) or application_name (PostgreSQL) -> label
-        ('study' for the study lock, 'other' for any other)."""
-        return self._file_lock_holders() if self.sqlite else self._pg_lock_holders()
+        ('study' for the study lock, 'other' for any other), and who holds a lease on grid
+        items: '<pid>#<token>' -> 'lease' (one key per claim)."""
+        held = self._file_lock_holders() if self.sqlite else self._pg_lock_holders()
+        return {**held, **{key: "lease" for key in self._leases()}}
+
+    def _leases(self) -> list[str]:
+        """'<pid>#<token>' of every claim that holds a lease now (none before the table exists)."""
+        engine = self._connect()
+        if engine is None:
+            return []
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(self.LEASES, {"study": self.study}).all()
+        except DBAPIError:
+            return []
+        return [f"{worker.rsplit(':', 1)[-1]}#{token}" for worker, token in rows if worker]
 
     def _file_lock_holders(self) -> dict[str, str]:
         """flock() holders of the lock files beside the SQLite file, from /proc/locks."""
@@ -354,10 +371,10 @@ class Schedule:
         self.watch = Watch(url, STUDY)
         self.t0, self.cpu0 = time.monotonic(), time.process_time()
         self.running_since: dict[int, float] = {}  # trial number -> first seen RUNNING
-        self.holding: set[str] = set()  # who held the study lock at the last poll
+        self.holding: set[str] = set()  # who held the study lock or a lease at the last poll
         self.event = 0  # index of the event whose turn it is
         self.turn_since = self.t0
-        self.seen = 0  # claim/lock moments seen since the turn came
+        self.seen = 0  # claim/lease moments seen since the turn came
         self.train_at: tuple[float, Worker, int] | None = None  # pending `train` shot
         self.first_started: float | None = None
         self.hung = False
@@ -393,6 +410,7 @@ class Schedule:
 
     def by_holder(self, holder: str) -> Worker | None:
         """The worker behind a lock holder (pid for SQLite, application_name for PostgreSQL)."""
+        holder = holder.split("#", 1)[0]  # a lease's key: '<pid>#<token>'
         return next((w for w in self.targets() if holder in (str(w.proc.pid), w.app)), None)
 
     def at(self) -> str:
@@ -461,15 +479,16 @@ class Schedule:
                     how = "worker attr set" if row.worker else "no worker attr yet, lock holder"
                     self.fire(worker, f"trial {row.number} new RUNNING, {how}")
                     return
-        elif event.moment == "lock":
-            now_holding = {h for h, label in holders.items() if label == "study"}
+        elif event.moment == "lease":
+            now_holding = {h for h, label in holders.items() if label in ("study", "lease")}
             for holder in sorted(now_holding - self.holding):
                 worker = self.by_holder(holder)
                 if worker is None:
                     continue
                 self.seen += 1
                 if self.seen >= event.nth:
-                    self.fire(worker, "holding the study lock")
+                    self.fire(worker, "holding a lease" if "#" in holder else
+                              "holding the study lock")
                     break
             self.holding = now_holding
         elif event.moment == "train":
@@ -581,7 +600,7 @@ class Schedule:
                 holders = self.watch.lock_holders()
                 for w in self.live():
                     w.in_study = w.in_study or any(
-                        h in (str(w.proc.pid), w.app) for h in holders) or any(
+                        h.split("#", 1)[0] in (str(w.proc.pid), w.app) for h in holders) or any(
                         r.worker and r.worker.endswith(f":{w.proc.pid}") for r in rows)
                 if self.first_started is None and any(w.started() for w in self.live()):
                     self.first_started = now

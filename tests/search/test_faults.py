@@ -82,3 +82,18 @@ def test_harness_sees_the_study_lock_holder_on_postgresql(pg_db_url: str,
     inside, outside = _holders_inside_the_study_lock(pg_db_url)
     assert inside == {"dse-fault-lock-test": "study"}
     assert outside == {}
+
+
+def test_harness_sees_who_holds_a_lease(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/lease.db"
+    watch = Watch(url, STUDY)
+    try:
+        with open_store(url) as store:
+            queue = store.queue(STUDY)
+            queue.fill([("k", 0)])
+            [item] = queue.claim(f"host:{os.getpid()}", lease_s=60, group=1, max_retries=0)
+            assert watch.lock_holders() == {f"{os.getpid()}#{item.token}": "lease"}
+            queue.release(item, failed=False, max_retries=0)
+            assert watch.lock_holders() == {}
+    finally:
+        watch.close()

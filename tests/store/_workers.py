@@ -75,3 +75,15 @@ def die_holding_lock(barrier: Barrier, url: str) -> None:
         barrier.wait()  # the parent sees the lock held ...
         barrier.wait()  # ... and lets this process die
         os._exit(0)
+
+
+def claim_all(barrier: Barrier, url: str, study: str, out: str) -> None:
+    """Claim items one at a time until none is left, all workers starting at once; write the
+    items taken to `out`, one 'key seed' per line."""
+    with open_store(url) as store:
+        queue = store.queue(study)
+        barrier.wait()
+        taken = []
+        while items := queue.claim(f"w:{os.getpid()}", lease_s=600, group=1, max_retries=0):
+            taken += [f"{item.key} {item.seed}" for item in items]
+        Path(out).write_text("\n".join(taken))
