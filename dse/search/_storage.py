@@ -23,7 +23,8 @@ def optuna_storage(storage_url: str, *, heartbeat_s: int | None = None,
     is called with it.
     """
     url = driver_url(storage_url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True, "connect_args": pg_connect_args(url)}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "connect_args": pg_connect_args(url),
+                              "pool_size": 1, "max_overflow": 1}  # one kept per process
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
     if heartbeat_s is None:

@@ -39,6 +39,7 @@ PG_SESSION_SQL = ("SET TIME ZONE 'UTC'",
 _CREATE_ATTEMPTS = 5
 _SCHEMA_LOCK = 0x6473655F73746F72  # pg_advisory_xact_lock key ("dse_stor") for creating tables
 _REASON_CHARS = 300
+PG_OVERFLOW = 2  # connections a store opens beyond its one kept (closed when given back)
 
 
 def _json_dumps(value: Any) -> str:
@@ -112,6 +113,8 @@ def _postgresql_engine(url: URL) -> Engine:
     return prepare_pg_engine(create_engine(
         url,
         pool_pre_ping=True,
+        pool_size=1,  # one connection kept per process; a second while the lock holds one
+        max_overflow=PG_OVERFLOW,
         connect_args=pg_connect_args(url),
         json_serializer=_json_dumps,
     ))
