@@ -49,7 +49,7 @@ from optuna.trial import FrozenTrial, TrialState
 from dse.core import interrupt
 from dse.core.config import RunConfig
 from dse.core.status import StopReason
-from dse.search._grid_claim import claim_items, open_trials
+from dse.search._grid_claim import claim_items, end_orphans, open_trials
 from dse.search._items import WORKER, known_point, record_stop, search_failures
 from dse.search._samplers import make_sampler, trial_seed
 from dse.store import ItemLease, Store
@@ -71,7 +71,7 @@ class Lease:
 
     trials: list[optuna.Trial]
     running: int  # trials other workers are running
-    done: int  # items (grid) or trials (search) finished
+    done: int | None  # items (grid) or trials (search) finished; None: not counted
     waiting: int = 0  # grid items that a claim can take now
     next_expiry_s: float | None = None  # when the first running lease ends (grid)
     items: list[ItemLease] = field(default_factory=list)  # a grid claim's, one per trial
@@ -123,13 +123,16 @@ def stale_trial_recorder(cfg: RunConfig, store: Store) -> Any:
 
 def _claim_grid(cfg: RunConfig, store: Store, study: optuna.Study,
                 storage: optuna.storages.RDBStorage) -> Lease:
-    """Steps 1-2 for a grid: lease items from the work queue, open their trials."""
+    """Steps 1-2 for a grid: lease items from the work queue, open their trials. A claim that
+    takes nothing ends the holds of stopped workers' told-late trials and counts what is left."""
     trials, items = open_trials(cfg, store, study, storage,
                                 claim_items(cfg, store, study, storage))
+    if trials:
+        return Lease(trials, 0, None, items=items)  # no counting on the way to work
+    end_orphans(cfg, store, study, storage)
     counts = store.queue(cfg.study_name).counts()
-    return Lease(trials, counts.running - len(items), counts.finished,
-                 waiting=counts.waiting + counts.expired, next_expiry_s=counts.next_expiry_s,
-                 items=items)
+    return Lease([], counts.running, counts.finished, waiting=counts.waiting + counts.expired,
+                 next_expiry_s=counts.next_expiry_s)
 
 
 def _claim_search(cfg: RunConfig, store: Store, study: optuna.Study) -> Lease:

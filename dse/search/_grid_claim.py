@@ -22,8 +22,8 @@ from dse.core.sweep import point_key
 from dse.search._items import WORKER, item_counts, record_stop
 from dse.store import ItemLease, ItemState, Store, WorkQueue
 
-__all__ = ["LEASE_BEATS", "claim_items", "fill_queue", "lease_seconds", "open_trials",
-           "settle_items"]
+__all__ = ["LEASE_BEATS", "claim_items", "end_orphans", "fill_queue", "lease_seconds",
+           "open_trials", "settle_items"]
 
 log = logging.getLogger(__name__)
 LEASE_BEATS = 3  # a lease lasts this many heartbeats: a worker silent that long lost its items
@@ -89,6 +89,22 @@ def _take_over(cfg: RunConfig, store: Store, study: optuna.Study,
     return not item.exhausted
 
 
+def end_orphans(cfg: RunConfig, store: Store, study: optuna.Study,
+                storage: optuna.storages.RDBStorage) -> None:
+    """Fail the trials still RUNNING whose worker stopped after saving their final result and
+    before telling Optuna (the result counts; the item is done)."""
+    numbers = store.queue(cfg.study_name).orphans()
+    if not numbers:
+        return
+    study_id = storage.get_study_id_from_name(study.study_name)
+    for number in numbers:
+        trial = storage.get_trial(storage.get_trial_id_from_study_id_trial_number(study_id, number))
+        if trial.state == TrialState.RUNNING:
+            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            log.warning("trial %d lost its worker after its result was stored; the result "
+                        "counts and the item does not run again", number)
+
+
 def claim_items(cfg: RunConfig, store: Store, study: optuna.Study,
                 storage: optuna.storages.RDBStorage) -> list[ItemLease]:
     """Lease the next items of the grid (one point's seeds), taking over lost ones."""
@@ -122,7 +138,7 @@ def open_trials(cfg: RunConfig, store: Store, study: optuna.Study,
                         "worker_index": cfg.study.worker_index},
             system_attrs={}, intermediate_values={}, trial_id=0)
         trial = optuna.Trial(study, storage.create_new_trial(study_id, template_trial=template))
-        if queue.attach(item, trial.number):
+        if queue.attach(item, trial.number, lease_s=lease_seconds(cfg)):
             trials.append(trial)
             kept.append(item)
         else:
@@ -132,13 +148,15 @@ def open_trials(cfg: RunConfig, store: Store, study: optuna.Study,
 
 def settle_items(cfg: RunConfig, store: Store, trials: list[optuna.Trial],
                  items: list[ItemLease]) -> None:
-    """After a pass, give back the items without a final result (those with one are done
-    already): one that failed using a retry waits again (or is exhausted); any other
+    """After a pass, end the claim's hold on its items: those with a final result are done
+    already; one that failed using a retry waits again (or is exhausted); any other
     (interrupted, not begun) waits again with no try used."""
     queue = store.queue(cfg.study_name)
     stored = store.trial_statuses(cfg.study_name, [t.number for t in trials])
     for trial, item in zip(trials, items, strict=True):
         status, reason = stored.get(trial.number, (None, ""))
-        if status is None or not status.final:
+        if status is not None and status.final:
+            queue.finish(item)
+        else:
             queue.release(item, max_retries=cfg.study.max_retries,
                           failed=status is Status.FAILED and StopReason.uses_retry(reason))

@@ -24,7 +24,7 @@ def study_counter(cfg: RunConfig, store: Store) -> Counter:
     """
     if cfg.sweep.kind == "grid":  # the work queue counts (indexed): items are done as saved
         queue = store.queue(cfg.study_name)
-        return lambda _record: queue.counts().finished
+        return lambda _record: queue.finished()
 
     def count(record: ResultRecord) -> int:
         """The finished count as of `record`'s row (every result, when it is not stored)."""

@@ -41,6 +41,7 @@ __all__ = ["StudyReport", "open_study", "run_study"]
 
 log = logging.getLogger(__name__)
 JOIN_TIMEOUT_S = 120  # how long a stopped run waits for its worker processes
+OPTUNA_TABLES = ("studies", "trials", "alembic_version")  # Optuna's schema is there
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,14 @@ def _differences(old: dict[str, object], new: dict[str, object]) -> list[str]:
 
 def study_storage(cfg: RunConfig, store: Store) -> optuna.storages.RDBStorage:
     """Optuna's storage with heartbeats; its tables are created by one process at a time."""
-    # Workers starting together would race on PostgreSQL (CREATE TYPE ... already exists).
-    with store.lock("optuna:schema"):
+    def storage() -> optuna.storages.RDBStorage:
         return optuna_storage(cfg.storage_url, heartbeat_s=cfg.study.heartbeat_s,
                               on_stale=stale_trial_recorder(cfg, store))
+    if store.has_tables(*OPTUNA_TABLES):  # made already: a fleet starting opens it side by side
+        return storage()
+    # Workers starting together would race on PostgreSQL (CREATE TYPE ... already exists).
+    with store.lock("optuna:schema"):
+        return storage()
 
 
 def _define(cfg: RunConfig, study: optuna.Study, definition: dict[str, object], digest: str
@@ -101,6 +106,13 @@ def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store
     pruner = make_pruner(cfg.study.pruner)
     definition = cfg.definition()
     digest = stable_hash(definition)
+    try:  # a defined study opens without the lock, so that a fleet starts side by side
+        study = optuna.load_study(study_name=cfg.study_name, storage=storage, sampler=sampler,
+                                  pruner=pruner)
+        if "dse_definition_hash" in study.user_attrs:
+            return _checked(cfg, store, study, definition, digest)
+    except KeyError:
+        pass
     with interrupt.deferred(), store.lock(f"study:{cfg.study_name}"):
         try:
             study = optuna.load_study(study_name=cfg.study_name, storage=storage,
@@ -116,6 +128,12 @@ def open_study(cfg: RunConfig, storage: optuna.storages.RDBStorage, store: Store
             if cfg.sweep.kind == "grid":
                 fill_queue(cfg, store)
             return study
+    return _checked(cfg, store, study, definition, digest)
+
+
+def _checked(cfg: RunConfig, store: Store, study: optuna.Study, definition: dict[str, object],
+             digest: str) -> optuna.Study:
+    """The study, once its stored definition is this run's (a grid's items queued)."""
     if study.user_attrs.get("dse_definition_hash") != digest:
         changed = _differences(study.user_attrs.get("dse_definition") or {}, definition)
         raise ValueError(

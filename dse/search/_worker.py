@@ -78,7 +78,8 @@ def _take_trials(cfg: RunConfig, store: Store, study: optuna.Study,
     while True:
         interrupt.check()  # a stop swallowed during the last trial ends the loop here
         lease = claim(cfg, store, study, storage)
-        progress.done = lease.done
+        if lease.done is not None:
+            progress.done = lease.done
         if not lease.trials:
             interrupt.check()  # a stop held back during a claim that found nothing still counts
             if lease.waiting:

@@ -39,7 +39,7 @@ class ItemState(StrEnum):
 
 
 WAITING, LEASED, DONE, EXHAUSTED = (state.value for state in ItemState)  # plain str for SQL
-_INSERT_CHUNK = 2000  # rows per INSERT when a grid is first queued
+_INSERT_CHUNK = 10_000  # rows per executemany when a grid is first queued
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,13 @@ class QueueCounts:
     """The items of a study by state, as one indexed aggregate reads them."""
 
     waiting: int
-    running: int  # leased, lease not expired
+    leased: int
+    running: int  # held by a live claim (leased, or done and its trial still being told)
     expired: int  # leased, lease expired: the next claim takes them over
+    orphaned: int  # done, but the claim's hold lapsed before its trial was told
     done: int
     exhausted: int
-    next_expiry_s: float | None  # seconds until the first running lease ends
+    next_expiry_s: float | None  # seconds until the first live hold ends
 
     @property
     def finished(self) -> int:
@@ -77,7 +79,7 @@ class QueueCounts:
     @property
     def total(self) -> int:
         """Every item queued."""
-        return self.waiting + self.running + self.expired + self.finished
+        return self.waiting + self.leased + self.finished
 
 
 def _now(engine: Engine) -> literal_column:
@@ -89,10 +91,11 @@ def _now(engine: Engine) -> literal_column:
 
 
 def item_done(study: str, key: str, seed: int) -> Update:
-    """The statement that marks an item done (Store.save_result runs it with a final result)."""
+    """The statement that marks an item done (Store.save_result runs it with a final result);
+    the claim holding it keeps its hold until its trial is told (WorkQueue.finish)."""
     return (update(ItemRow)
             .where(ItemRow.study == study, ItemRow.item_key == key, ItemRow.seed == seed)
-            .values(state=DONE, token=None, lease_until=None))
+            .values(state=DONE))
 
 
 class WorkQueue:
@@ -123,10 +126,10 @@ class WorkQueue:
                  "state": str(prior.get((key, seed), (WAITING, 0))[0]),
                  "tries": prior.get((key, seed), (WAITING, 0))[1]}
                 for position, (key, seed) in enumerate(items)]
+        statement = dialect.insert(ItemRow).on_conflict_do_nothing()
         with self._engine.begin() as conn:
             for start in range(0, len(rows), _INSERT_CHUNK):
-                statement = dialect.insert(ItemRow).values(rows[start:start + _INSERT_CHUNK])
-                conn.execute(statement.on_conflict_do_nothing())
+                conn.execute(statement, rows[start:start + _INSERT_CHUNK])  # executemany
 
     def claim(self, worker: str, *, lease_s: float, group: int, max_retries: int
               ) -> list[ItemLease]:
@@ -163,7 +166,8 @@ class WorkQueue:
             update(ItemRow).where(ItemRow.id == pick)
             .values(tries=ItemRow.tries + case((lost, 1), else_=0),
                     state=case((spent, EXHAUSTED), else_=LEASED),
-                    lease_until=self._now + lease_s, worker=worker, token=token)
+                    lease_until=case((spent, None), else_=self._now + lease_s), worker=worker,
+                    token=case((spent, None), else_=token))
             .returning(ItemRow.item_key, ItemRow.seed, ItemRow.state, ItemRow.tries)
         ).first()
         if row is None:
@@ -187,24 +191,43 @@ class WorkQueue:
         return sorted((ItemLease(r.item_key, r.seed, first.token, tries=r.tries) for r in rows),
                       key=lambda item: item.seed)
 
-    def _mine(self, item: ItemLease) -> list:
-        """The WHERE clause of a row still leased under `item`'s token."""
+    def _mine(self, item: ItemLease, *states: str) -> list:
+        """The WHERE clause of `item`'s row while its claim holds it (in one of `states`)."""
         return [ItemRow.study == self.study, ItemRow.item_key == item.key,
-                ItemRow.seed == item.seed, ItemRow.token == item.token, ItemRow.state == LEASED]
+                ItemRow.seed == item.seed, ItemRow.token == item.token,
+                ItemRow.state.in_(states or (LEASED,))]
 
-    def attach(self, item: ItemLease, trial_number: int) -> bool:
-        """Note the trial that runs a leased item; False when the lease was lost already."""
+    def attach(self, item: ItemLease, trial_number: int, *, lease_s: float) -> bool:
+        """Note the trial that runs a leased item, and renew its lease (the trial may have
+        waited to be opened); False when the lease was lost already."""
         with self._engine.begin() as conn:
-            return bool(conn.execute(update(ItemRow).where(*self._mine(item))
-                                     .values(trial_number=trial_number)).rowcount)
+            return bool(conn.execute(update(ItemRow).where(*self._mine(item)).values(
+                trial_number=trial_number, lease_until=self._now + lease_s)).rowcount)
 
     def renew(self, token: str, lease_s: float) -> int:
-        """Extend the leases of one claim's items; how many were still held."""
+        """Extend the leases of one claim's items, done ones included (their trials are still
+        being told); how many the claim still holds."""
         with self._engine.begin() as conn:
             return int(conn.execute(
-                update(ItemRow).where(ItemRow.study == self.study, ItemRow.token == token,
-                                      ItemRow.state == LEASED)
+                update(ItemRow).where(ItemRow.study == self.study, ItemRow.token == token)
                 .values(lease_until=self._now + lease_s)).rowcount or 0)
+
+    def finish(self, item: ItemLease) -> None:
+        """End the claim's hold on an item that is done (its trial has been told)."""
+        with self._engine.begin() as conn:
+            conn.execute(update(ItemRow).where(*self._mine(item, DONE))
+                         .values(token=None, lease_until=None))
+
+    def orphans(self) -> list[int]:
+        """End the holds that lapsed on done items, and return their trial numbers: their
+        workers stopped after saving the result, before telling Optuna (an index on the
+        holders, so it reads a few rows)."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                update(ItemRow).where(ItemRow.study == self.study, ItemRow.token.is_not(None),
+                                      ItemRow.state == DONE, ItemRow.lease_until < self._now)
+                .values(token=None, lease_until=None).returning(ItemRow.trial_number)).all()
+        return [number for (number,) in rows if number is not None]
 
     def release(self, item: ItemLease, *, failed: bool, max_retries: int) -> None:
         """Give a leased item back: after an interrupt it waits again with no try used; after
@@ -218,24 +241,31 @@ class WorkQueue:
                                  token=None, lease_until=None))
 
     def counts(self) -> QueueCounts:
-        """The items by state, and when the first running lease ends (indexed aggregates)."""
-        live = and_(ItemRow.state == LEASED, ItemRow.lease_until >= self._now)
-        query = (select(ItemRow.state, live.label("live"), func.count(),
-                        func.min(ItemRow.lease_until - self._now))
-                 .where(ItemRow.study == self.study).group_by(ItemRow.state, live))
-        by: dict[str, int] = {}
-        running = expired = 0
-        wait: float | None = None
+        """The items by state (an index-only count), and the claims' holds (an index on them)."""
+        by_state = select(ItemRow.state, func.count()).where(ItemRow.study == self.study) \
+            .group_by(ItemRow.state)
+        live = ItemRow.lease_until >= self._now
+        holds = (select(ItemRow.state, live, func.count(), func.min(ItemRow.lease_until - self._now))
+                 .where(ItemRow.study == self.study, ItemRow.token.is_not(None))
+                 .group_by(ItemRow.state, live))
         with self._engine.connect() as conn:
-            for state, is_live, n, first in conn.execute(query):
-                if state == LEASED and is_live:
-                    running, wait = n, max(float(first), 0.0)
-                elif state == LEASED:
-                    expired = n
-                else:
-                    by[state] = by.get(state, 0) + n
-        return QueueCounts(by.get(WAITING, 0), running, expired, by.get(DONE, 0),
-                           by.get(EXHAUSTED, 0), wait)
+            by = {state: n for state, n in conn.execute(by_state)}
+            held = conn.execute(holds).all()
+        running = sum(n for _, is_live, n, _ in held if is_live)
+        waits = [float(first) for _, is_live, _, first in held if is_live]
+        return QueueCounts(
+            waiting=by.get(WAITING, 0), leased=by.get(LEASED, 0), running=running,
+            expired=sum(n for state, is_live, n, _ in held if state == LEASED and not is_live),
+            orphaned=sum(n for state, is_live, n, _ in held if state == DONE and not is_live),
+            done=by.get(DONE, 0), exhausted=by.get(EXHAUSTED, 0),
+            next_expiry_s=max(min(waits), 0.0) if waits else None)
+
+    def finished(self) -> int:
+        """Items with nothing more to run (an index-only count)."""
+        query = select(func.count()).where(ItemRow.study == self.study,
+                                           ItemRow.state.in_((DONE, EXHAUSTED)))
+        with self._engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
 
     def exhausted(self) -> list[tuple[str, int, int | None]]:
         """(point key, seed, last trial number) of every item whose retries are used up."""

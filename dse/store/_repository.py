@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -312,14 +312,7 @@ class Store:
             return list(session.scalars(query))
 
     def count_results(self, study: str) -> int:
-        """How many results `study` has.
-
-        Args:
-            study: the study's name.
-
-        Returns:
-            The number of results (0 for an unknown study).
-        """
+        """How many results `study` has (0 for an unknown study)."""
         query = select(func.count()).select_from(ResultRow).where(ResultRow.study == study)
         with self._sessions() as session:
             return int(session.scalar(query) or 0)
@@ -331,6 +324,10 @@ class Store:
                  .order_by(ResultRow.id))
         with self._sessions() as session:
             return {n: (Status(status), reason or "") for n, status, reason in session.execute(query)}
+
+    def has_tables(self, *names: str) -> bool:
+        """Whether the database has every one of these tables (another library's, too)."""
+        return set(names) <= set(inspect(self._engine).get_table_names())
 
     def queue(self, study: str) -> WorkQueue:
         """The work queue of a grid study (its items and their leases)."""

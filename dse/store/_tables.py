@@ -168,6 +168,7 @@ class ItemRow(Base):
     __table_args__ = (
         UniqueConstraint("study", "item_key", "seed", name="uq_dse_items_item"),
         Index("ix_dse_items_next", "study", "state", "position"),  # every claim reads this
+        Index("ix_dse_items_holder", "study", "token"),  # renewals, and who holds what
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -179,7 +180,7 @@ class ItemRow(Base):
     tries: Mapped[int] = mapped_column(Integer, default=0)  # failures that used a retry
     lease_until: Mapped[float | None] = mapped_column(Double)  # database clock, epoch seconds
     worker: Mapped[str | None] = mapped_column(String)
-    token: Mapped[str | None] = mapped_column(String)  # one per claim: renews its leases
+    token: Mapped[str | None] = mapped_column(String)  # the claim holding it (renews its lease)
     trial_number: Mapped[int | None] = mapped_column(Integer)  # the Optuna trial running it
 
 

@@ -47,7 +47,7 @@ def test_an_expired_lease_is_taken_over_counting_a_try_until_retries_are_used_up
         assert (again.key, again.taken_over, again.tries, again.exhausted) == \
             (lost.key, True, 1, False)
         assert queue.renew(lost.token, 60) == 0  # a, waking late, holds nothing any more
-        assert not queue.attach(lost, 7)
+        assert not queue.attach(lost, 7, lease_s=60)
         queue.release(lost, failed=True, max_retries=1)  # ... and changes nothing
         assert queue.counts().running + queue.counts().expired == 1
         time.sleep(0.8)
@@ -93,9 +93,29 @@ def test_saving_a_final_result_marks_its_item_done_a_failure_does_not(store_url:
         store.save_result(result(arch, status="failed", reason="error: x"))
         assert queue.counts().done == 0
         store.save_result(result(arch, trial_number=1))
-        assert queue.counts().done == 1 and queue.renew(item.token, 60) == 0
+        counts = queue.counts()
+        assert (counts.done, counts.running, counts.finished) == (1, 1, 1)  # held till told
+        assert queue.renew(item.token, 60) == 1  # so its heartbeat goes on without a warning
+        queue.finish(item)
+        assert queue.counts().running == 0 and queue.renew(item.token, 60) == 0
         assert store.trial_statuses("s", [0, 1, 5]) == {0: ("failed", "error: x"),
                                                         1: ("complete", "")}
+
+
+def test_a_done_item_whose_hold_lapsed_is_an_orphan_once(store_url: str) -> None:
+    arch = proxy_arch(sr=0.25)
+    with open_store(store_url) as store:
+        queue = store.queue("s")
+        queue.fill([(point_key({"sr": 0.25}), 0)])
+        [item] = queue.claim("a", lease_s=0.5, group=1, max_retries=0)
+        assert queue.attach(item, 3, lease_s=0.5)
+        store.save_arch(arch)
+        store.save_result(result(arch, trial_number=3))  # ... and its worker dies, untold
+        assert queue.orphans() == []  # its hold is live
+        time.sleep(0.8)
+        assert queue.counts().orphaned == 1
+        assert queue.orphans() == [3] and queue.orphans() == []
+        assert queue.counts().total == 1 and queue.counts().finished == 1
 
 
 def test_items_settled_before_the_queue_existed_keep_their_state(store_url: str) -> None:
