@@ -34,16 +34,20 @@ def lease_seconds(cfg: RunConfig) -> float:
     return float(LEASE_BEATS * cfg.study.heartbeat_s)
 
 
-def fill_queue(cfg: RunConfig, store: Store) -> WorkQueue:
+def fill_queue(cfg: RunConfig, store: Store, study: optuna.Study | None = None) -> WorkQueue:
     """Queue every item of the grid once, in grid order (an indexed count when it is queued).
 
     A study run before the queue existed has results but no items: its items get the state
-    its results give them (one read of its results, once).
+    its results give them (one read of its results, once), and the trials its runs queued in
+    Optuna up front (WAITING) are failed: the queue runs those items now.
     """
     queue = store.queue(cfg.study_name)
     items = [(point_key(point), seed) for point, seed in cfg.grid_items()]
     if queue.size() >= len(items):
         return queue
+    if study is not None and queue.size() == 0:
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
     prior: dict[tuple[str, int], tuple[ItemState, int]] = {}
     if store.count_results(cfg.study_name):
         counts = item_counts(cfg, store.results(cfg.study_name))

@@ -142,7 +142,7 @@ def _checked(cfg: RunConfig, store: Store, study: optuna.Study, definition: dict
             f"mix results: pick a new name, e.g. study.name={cfg.study_name}-2"
         )
     if cfg.sweep.kind == "grid":
-        fill_queue(cfg, store)  # an indexed count once it is queued
+        fill_queue(cfg, store, study)  # an indexed count once it is queued
     return study
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import optuna
 import pytest
 from optuna.trial import TrialState
+from sqlalchemy import create_engine, text
 from studyrun import TINY
 
 from dse.analysis.figures import group_points
@@ -62,34 +63,25 @@ def _save_complete(cfg: RunConfig, store: Store, trial: optuna.Trial) -> None:
     trial.study.tell(trial, 0.9)
 
 
-class FinishDuringRead:
-    """B's view of the store: worker A finishes right after B has read the results."""
-
-    def __init__(self, store: Store, finish: Any) -> None:
-        """Wrap the real store; `finish` is A's ending."""
-        self.store, self.finish = store, finish
-
-    def results(self, study: str) -> list[ResultRecord]:
-        """Read the real results, then let A save its result and tell Optuna."""
-        rows = self.store.results(study)
-        self.finish()
-        return rows
-
-    def __getattr__(self, name: str) -> Any:
-        """Everything else goes to the real store."""
-        return getattr(self.store, name)
-
-
-def test_an_item_finishing_between_the_two_reads_is_not_queued_again(tmp_path: Path) -> None:
+def test_a_grid_study_from_before_the_queue_runs_only_what_is_left(tmp_path: Path) -> None:
     cfg, store, storage, study = _open(tmp_path, *GRID)
-    a = claim(cfg, store, study, storage).trial
-    assert a is not None
-    b = claim(cfg, FinishDuringRead(store, lambda: _save_complete(cfg, store, a)),  # type: ignore[arg-type]
-              study, storage).trial
-    assert b is not None
-    keys = [t.user_attrs["point_key"] for t in study.get_trials(deepcopy=False)]
-    assert sorted(keys) == sorted({point_key({"sr": 0.25}), point_key({"sr": 0.5})})  # no re-queue
-    assert b.user_attrs["point_key"] != a.user_attrs["point_key"]
+    engine = create_engine(f"sqlite:///{tmp_path}/s.db")
+    with engine.begin() as conn:  # as an older release left it: no work queue ...
+        conn.execute(text("DELETE FROM dse_items"))
+    for sr in (0.25, 0.5):  # ... every item queued in Optuna up front, and sr=0.25 done
+        study.enqueue_trial({"sr": sr}, user_attrs={"point_key": point_key({"sr": sr}), "seed": 0})
+    _save_complete(cfg, store, study.ask())
+    study = open_study(cfg, storage, store)
+    assert study is not None
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [TrialState.COMPLETE, TrialState.FAIL]  # the leftover WAITING one failed
+    counts = store.queue(cfg.study_name).counts()
+    assert (counts.done, counts.waiting) == (1, 1)
+    lease = claim(cfg, store, study, storage)
+    assert [t.user_attrs["point_key"] for t in lease.trials] == [point_key({"sr": 0.5})]
+    assert claim(cfg, store, study, storage).trials == []
+    store.close()
+    engine.dispose()
 
 
 def test_a_worker_killed_between_its_claim_and_its_trial_does_not_stall_the_study(

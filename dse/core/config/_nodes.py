@@ -40,7 +40,7 @@ class StudyConfig:
     prune_margin: float = 0.02  # size_aware: how much more accurate a no-larger trial must be
     prune_min_epochs: int = 3  # size_aware: no verdict before this many epochs
     max_retries: int = 2  # re-runs of a (point, seed) whose trial failed
-    heartbeat_s: int = 10  # a trial without a heartbeat for 3x this is failed and re-run
+    heartbeat_s: int = 10  # a worker silent for 3x this loses its lease; its items re-run
     report: bool = True  # write the report when the sweep finishes
     output_dir: str = "studies"  # outputs go to <output_dir>/<study name>/
     seed_batching: bool | str = "auto"  # grid sweeps: a point's seeds in one pass; auto = if faster
