@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import statistics
 
 import pytest
 
@@ -87,3 +89,27 @@ def test_the_intervals_and_sample_sizes() -> None:
         t_interval([1.0])
     assert samples_needed([0.0, 1.0, 0.5], 0.5) == 7  # t(n-1) * 0.5 / sqrt(n) < 0.5 from n = 7
     assert seeds_needed([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], 0.0) is None
+
+
+def _spread_as(values: list[float], n: int) -> list[float]:
+    """n values with the sample variance of `values` (an even spread around their mean)."""
+    base = [i - (n - 1) / 2 for i in range(n)]
+    scale = math.sqrt(statistics.variance(values) / statistics.variance(base))
+    return [statistics.fmean(values) + scale * x for x in base]
+
+
+@pytest.mark.parametrize(("a", "b", "distance"), [
+    ([0.90, 0.95, 0.99], [0.80, 0.801, 0.802], 0.05),  # unequal spreads: Welch's df is small
+    ([0.50, 0.60, 0.70], [0.40, 0.45, 0.52], 0.04),
+    ([0.1, 0.3], [0.2, 0.21, 0.22, 0.23], 0.15),
+])
+def test_seeds_needed_is_the_first_size_whose_welch_interval_decides(
+        a: list[float], b: list[float], distance: float) -> None:
+    n = seeds_needed(a, b, distance)
+    assert n is not None
+
+    def half_width(size: int) -> float:
+        return welch_interval(_spread_as(a, size), _spread_as(b, size))[1]
+    assert half_width(n) < distance
+    if n - 1 > max(len(a), len(b)):
+        assert half_width(n - 1) >= distance

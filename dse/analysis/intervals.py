@@ -82,8 +82,8 @@ def samples_needed(values: Sequence[float], distance: float) -> int | None:
 
 
 def seeds_needed(a: Sequence[float], b: Sequence[float], distance: float) -> int | None:
-    """Values per side for a two-sample interval's half-width to fall below `distance`, at the
-    pooled spread of a and b.
+    """Values per side for Welch's interval of the difference to fall below `distance` in
+    half-width, were both sides to keep their spreads (the same interval the verdict uses).
 
     Args:
         a: one side so far (two or more values).
@@ -93,10 +93,13 @@ def seeds_needed(a: Sequence[float], b: Sequence[float], distance: float) -> int
     Returns:
         The size per side, or None when the distance is 0 or more than MAX_SEEDS would be needed.
     """
-    spread = statistics.fmean([statistics.variance(a), statistics.variance(b)])
+    va, vb = statistics.variance(a), statistics.variance(b)
     if distance <= 0:
         return None
     for n in range(max(len(a), len(b)) + 1, MAX_SEEDS + 1):
-        if t_quantile(LEVEL, 2 * n - 2) * math.sqrt(2 * spread / n) < distance:
+        if va + vb == 0:
+            return n
+        df = (n - 1) * (va + vb) ** 2 / (va**2 + vb**2)  # Welch-Satterthwaite at n per side
+        if t_quantile(LEVEL, df) * math.sqrt((va + vb) / n) < distance:
             return n
     return None
