@@ -14,6 +14,7 @@ from datetime import datetime
 
 import optuna
 from optuna.distributions import CategoricalDistribution
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from dse.core.config import RunConfig, Status
@@ -64,11 +65,18 @@ def _lost_trials(storage: optuna.storages.RDBStorage, study: optuna.Study, item:
     """The RUNNING trials of an item taken over, each told FAIL: its stopped worker's, even
     one opened but not yet noted on the item. Only running trials are read (a few per worker)."""
     study_id = storage.get_study_id_from_name(study.study_name)
-    lost = [t for t in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
-            if t.user_attrs.get("point_key") == item.key and t.user_attrs.get("seed") == item.seed]
-    for trial in lost:
-        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-    return lost
+    running = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+    return [t for t in running if t.user_attrs.get("point_key") == item.key and
+            t.user_attrs.get("seed") == item.seed and _fail(storage, t._trial_id)]
+
+
+def _fail(storage: optuna.storages.RDBStorage, trial_id: int) -> bool:
+    """Tell a RUNNING trial FAIL; False when it ended meanwhile (its worker woke and told it, or
+    another claim failed it first)."""
+    try:
+        return storage.set_trial_state_values(trial_id, TrialState.FAIL)
+    except UpdateFinishedTrialError:
+        return False
 
 
 def _take_over(cfg: RunConfig, store: Store, study: optuna.Study,
@@ -102,9 +110,8 @@ def end_orphans(cfg: RunConfig, store: Store, study: optuna.Study,
         return
     study_id = storage.get_study_id_from_name(study.study_name)
     for number in numbers:
-        trial = storage.get_trial(storage.get_trial_id_from_study_id_trial_number(study_id, number))
-        if trial.state == TrialState.RUNNING:
-            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
+        if storage.get_trial(trial_id).state == TrialState.RUNNING and _fail(storage, trial_id):
             log.warning("trial %d lost its worker after its result was stored; the result "
                         "counts and the item does not run again", number)
 
@@ -146,7 +153,7 @@ def open_trials(cfg: RunConfig, store: Store, study: optuna.Study,
             trials.append(trial)
             kept.append(item)
         else:
-            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            _fail(storage, trial._trial_id)
     return trials, kept
 
 
