@@ -8,8 +8,9 @@ Grid sweeps (dse.search._grid_claim over dse.store.WorkQueue). The store keeps o
    SKIP LOCKED; SQLite serialises writers) and reads an index: no study-wide lock, no read of
    the study's results or trials, whatever its size.
 2. Open a RUNNING Optuna trial for each item and note its number on the item.
-3. The heartbeat thread renews the claim's leases every study.heartbeat_s; a lease lasts
-   LEASE_BEATS heartbeats.
+3. A heartbeat thread renews the claim's leases every study.heartbeat_s, from right after the
+   claim (opening a trial may wait on Optuna's lock of the study row) until the pass ends; a
+   lease lasts LEASE_BEATS heartbeats.
 4. After the pass, each item is settled from its trial's stored result: final -> done; a
    failure that uses a retry -> waiting again (exhausted once max_retries are used); an
    interrupt, or no result -> waiting again with no try used.
@@ -49,7 +50,8 @@ from optuna.trial import FrozenTrial, TrialState
 from dse.core import interrupt
 from dse.core.config import RunConfig
 from dse.core.status import StopReason
-from dse.search._grid_claim import claim_items, end_orphans, open_trials
+from dse.search._grid_claim import claim_items, end_orphans, open_trials, renewer
+from dse.search._heartbeat import Heartbeat
 from dse.search._items import WORKER, known_point, record_stop, search_failures
 from dse.search._samplers import make_sampler, trial_seed
 from dse.store import ItemLease, Store
@@ -125,9 +127,11 @@ def _claim_grid(cfg: RunConfig, store: Store, study: optuna.Study,
                 storage: optuna.storages.RDBStorage) -> Lease:
     """Steps 1-2 for a grid: lease items from the work queue, open their trials. A claim that
     takes nothing ends the holds of stopped workers' told-late trials and counts what is left."""
-    trials, items = open_trials(cfg, store, study, storage,
-                                claim_items(cfg, store, study, storage))
-    if trials:
+    items = claim_items(cfg, store, study, storage)
+    if items:  # opening a trial may wait on Optuna's lock of the study: the leases stay renewed
+        with Heartbeat(renewer(cfg, store, items), cfg.study.heartbeat_s):
+            trials, items = open_trials(cfg, store, study, storage, items)
+    if items:
         return Lease(trials, 0, None, items=items)  # no counting on the way to work
     end_orphans(cfg, store, study, storage)
     counts = store.queue(cfg.study_name).counts()

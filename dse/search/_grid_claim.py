@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import optuna
@@ -24,7 +25,7 @@ from dse.search._items import WORKER, item_counts, record_stop
 from dse.store import ItemLease, ItemState, Store, WorkQueue
 
 __all__ = ["LEASE_BEATS", "claim_items", "end_orphans", "fill_queue", "lease_seconds",
-           "open_trials", "settle_items"]
+           "open_trials", "renewer", "settle_items"]
 
 log = logging.getLogger(__name__)
 LEASE_BEATS = 3  # a lease lasts this many heartbeats: a worker silent that long lost its items
@@ -155,6 +156,20 @@ def open_trials(cfg: RunConfig, store: Store, study: optuna.Study,
         else:
             _fail(storage, trial._trial_id)
     return trials, kept
+
+
+def renewer(cfg: RunConfig, store: Store, items: list[ItemLease]) -> Callable[[], None]:
+    """What a claim's heartbeat does: renew its items' leases, warning once if they ran out."""
+    queue, warned = store.queue(cfg.study_name), []
+
+    def renew() -> None:
+        held = queue.renew(items[0].token, lease_seconds(cfg))
+        if held < len(items) and not warned:
+            warned.append(True)
+            log.warning("this worker's lease on %s ran out (it was paused or cut off from the "
+                        "database); another worker may run them too, and statistics count the "
+                        "first result saved", ", ".join(f"{i.key} seed {i.seed}" for i in items))
+    return renew
 
 
 def settle_items(cfg: RunConfig, store: Store, trials: list[optuna.Trial],

@@ -6,7 +6,6 @@ dse.search._trial; this module keeps the loop between them, its heartbeats and i
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
@@ -15,7 +14,7 @@ import optuna
 from dse.core import interrupt
 from dse.core.config import RunConfig
 from dse.search._claim import Lease, claim
-from dse.search._grid_claim import lease_seconds, settle_items
+from dse.search._grid_claim import renewer, settle_items
 from dse.search._heartbeat import Heartbeat
 from dse.search._progress import Progress
 from dse.search._trial import run_claim
@@ -23,7 +22,6 @@ from dse.store import Store
 
 __all__ = ["run_worker"]
 
-log = logging.getLogger(__name__)
 FIRST_IDLE_S = 0.5  # an idle worker's first wait; each next one doubles, up to the heartbeat
 
 
@@ -41,23 +39,15 @@ def run_worker(cfg: RunConfig, store: Store, study: optuna.Study,
 
 def _beat(cfg: RunConfig, store: Store, storage: optuna.storages.RDBStorage, lease: Lease
           ) -> Callable[[], None]:
-    """What the heartbeat does for a claim: renew a grid claim's leases (warning once when
-    they ran out), or record a search trial's Optuna heartbeat."""
-    if not lease.items:
-        def record() -> None:
-            for trial in lease.trials:
-                storage.record_heartbeat(trial._trial_id)
-        return record
-    queue, token, warned = store.queue(cfg.study_name), lease.items[0].token, []
+    """What the heartbeat does for a claim: renew a grid claim's leases, or record a search
+    trial's Optuna heartbeat."""
+    if lease.items:
+        return renewer(cfg, store, lease.items)
 
-    def renew() -> None:
-        held = queue.renew(token, lease_seconds(cfg))
-        if held < len(lease.items) and not warned:
-            warned.append(True)
-            log.warning("this worker's lease on trial(s) %s ran out (it was paused or cut off "
-                        "from the database); another worker may run them too, and statistics "
-                        "count the first result saved", [t.number for t in lease.trials])
-    return renew
+    def record() -> None:
+        for trial in lease.trials:
+            storage.record_heartbeat(trial._trial_id)
+    return record
 
 
 def _idle(cfg: RunConfig, lease: Lease, waited: float) -> float:
