@@ -97,7 +97,8 @@ def _drop_connections(url: str) -> int:
     with engine.begin() as conn:
         dropped = conn.execute(text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+            "WHERE datname = current_database() AND usename = current_user "
+            "AND pid <> pg_backend_pid()")).scalar()
     engine.dispose()
     return int(dropped or 0)
 
