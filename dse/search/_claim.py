@@ -127,7 +127,8 @@ def _claim_grid(cfg: RunConfig, store: Store, study: optuna.Study,
                 storage: optuna.storages.RDBStorage) -> Lease:
     """Steps 1-2 for a grid: lease items from the work queue, open their trials. A claim that
     takes nothing ends the holds of stopped workers' told-late trials and counts what is left."""
-    items = claim_items(cfg, store, study, storage)
+    with interrupt.deferred():  # one short transaction, and the take-overs it found
+        items = claim_items(cfg, store, study, storage)
     if items:  # opening a trial may wait on Optuna's lock of the study: the leases stay renewed
         with Heartbeat(renewer(cfg, store, items), cfg.study.heartbeat_s):
             trials, items = open_trials(cfg, store, study, storage, items)
@@ -162,11 +163,12 @@ def _claim_search(cfg: RunConfig, store: Store, study: optuna.Study) -> Lease:
 
 def claim(cfg: RunConfig, store: Store, study: optuna.Study,
           storage: optuna.storages.RDBStorage) -> Lease:
-    """Take the next trials (the protocol in the module docstring); a stop that arrives
-    meanwhile waits until the claim is recorded."""
+    """Take the next trials (the protocol in the module docstring). A stop that arrives
+    meanwhile waits until the claim is recorded; one that arrives while a grid claim opens its
+    trials gives the items back at once (open_trials)."""
+    if cfg.sweep.kind == "grid":
+        return _claim_grid(cfg, store, study, storage)
     with interrupt.deferred():
-        if cfg.sweep.kind == "grid":
-            return _claim_grid(cfg, store, study, storage)
         with store.lock(f"study:{cfg.study_name}"):
             _fail_orphans(cfg, store, study)
             got = _claim_search(cfg, store, study)

@@ -18,6 +18,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
+from dse.core import interrupt
 from dse.core.config import RunConfig, Status
 from dse.core.status import StopReason
 from dse.core.sweep import point_key
@@ -137,24 +138,37 @@ def open_trials(cfg: RunConfig, store: Store, study: optuna.Study,
                 storage: optuna.storages.RDBStorage, items: list[ItemLease]
                 ) -> tuple[list[optuna.Trial], list[ItemLease]]:
     """Open a RUNNING Optuna trial for each leased item (its point and seed set) and note it
-    on the item; an item whose lease was lost meanwhile is dropped, its trial failed."""
+    on the item; an item whose lease was lost meanwhile is dropped, its trial failed.
+
+    Ctrl-C or SIGTERM while a trial is opened (it may wait on Optuna's lock of the study row
+    behind a whole fleet) stops at once: the claim's trials are failed, and its items given back
+    with no try used.
+    """
     study_id = storage.get_study_id_from_name(study.study_name)
     queue = store.queue(cfg.study_name)
     trials, kept = [], []
-    for item in items:
-        point = dict(json.loads(item.key))
-        template = FrozenTrial(
-            number=0, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
-            datetime_complete=None, params=point, distributions=_distributions(cfg),
-            user_attrs={"point_key": item.key, "seed": item.seed, "worker": WORKER,
-                        "worker_index": cfg.study.worker_index},
-            system_attrs={}, intermediate_values={}, trial_id=0)
-        trial = optuna.Trial(study, storage.create_new_trial(study_id, template_trial=template))
-        if queue.attach(item, trial.number, lease_s=lease_seconds(cfg)):
-            trials.append(trial)
-            kept.append(item)
-        else:
-            _fail(storage, trial._trial_id)
+    try:
+        for item in items:
+            point = dict(json.loads(item.key))
+            template = FrozenTrial(
+                number=0, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
+                datetime_complete=None, params=point, distributions=_distributions(cfg),
+                user_attrs={"point_key": item.key, "seed": item.seed, "worker": WORKER,
+                            "worker_index": cfg.study.worker_index},
+                system_attrs={}, intermediate_values={}, trial_id=0)
+            trial = optuna.Trial(study, storage.create_new_trial(study_id,
+                                                                 template_trial=template))
+            if queue.attach(item, trial.number, lease_s=lease_seconds(cfg)):
+                trials.append(trial)
+                kept.append(item)
+            else:
+                _fail(storage, trial._trial_id)
+    except KeyboardInterrupt:
+        with interrupt.deferred():
+            for item in items:  # its RUNNING trials, even one whose creation the stop cut short
+                _lost_trials(storage, study, item)
+                queue.release(item, failed=False, max_retries=cfg.study.max_retries)
+        raise
     return trials, kept
 
 

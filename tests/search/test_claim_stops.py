@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 from studyrun import TINY
-from workers import optuna_url, start_worker
+from workers import optuna_url, start_worker, trials
 
 from dse.cli import compose, to_plain
 from dse.core.config import run_config
@@ -129,3 +130,45 @@ def test_dropped_connections_mid_run_are_a_clean_retry_or_one_line(pg_db_url: st
         assert again.wait(timeout=300) == 0, (tmp_path / "again.log").read_text()
     results = load_results(pg_db_url, "squeeze_ratio-digits")
     assert len(counted_results(results)) == 6  # every item once, whatever was cut off
+
+
+def _waiting_on_a_lock(engine: Engine, app: str) -> bool:
+    """Whether a session of `app` waits on a lock now (a fresh read: pg_stat_activity is read
+    once per transaction)."""
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :app "
+            "AND wait_event_type = 'Lock'"), {"app": app}).scalar())
+
+
+def test_sigterm_while_opening_a_trial_behind_optunas_lock_ends_the_worker_at_once(
+        pg_db_url: str, tmp_path: Path) -> None:
+    cfg = run_config(to_plain(compose("config", _overrides(pg_db_url, tmp_path))))
+    with open_store(pg_db_url) as store:
+        assert open_study(cfg, study_storage(cfg, store), store) is not None
+        engine = create_engine(optuna_url(pg_db_url))
+        with engine.connect() as holder:  # a worker paused inside Optuna's trial creation
+            holder.execute(text("SELECT 1 FROM studies WHERE study_name = :s FOR UPDATE"),
+                           {"s": cfg.study_name})
+            worker = start_worker(tmp_path, pg_db_url, *GRID, "study.workers=1",
+                                  log=tmp_path / "w.log", env={"PGAPPNAME": "dse-waiter"})
+            deadline = time.monotonic() + 120
+            while not _waiting_on_a_lock(engine, "dse-waiter"):
+                assert worker.poll() is None and time.monotonic() < deadline, \
+                    (tmp_path / "w.log").read_text()
+                time.sleep(0.1)
+            start = time.monotonic()
+            worker.send_signal(signal.SIGTERM)
+            code = worker.wait(timeout=60)
+            took = time.monotonic() - start
+            holder.rollback()
+        engine.dispose()
+        out = (tmp_path / "w.log").read_text()
+        assert code == 143 and took < 2.0, (code, took, out)  # not after the lock (60 s)
+        assert "Traceback" not in out, out
+        counts = store.queue(cfg.study_name).counts()
+        assert (counts.waiting, counts.running) == (3, 0)  # given back ...
+        assert [i.tries for i in store.queue(cfg.study_name).claim(
+            "next", lease_s=9, group=3, max_retries=0)] == [0]  # ... using no try
+    running = [t for t in trials(pg_db_url, cfg.study_name) if t.state.name == "RUNNING"]
+    assert running == []
