@@ -42,8 +42,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import TextClause, create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from workers import optuna_url, start_worker, trials
@@ -191,16 +192,21 @@ class Watch:
     def trials(self) -> list[TrialRow] | None:
         """The study's trials now (empty before the file exists; None when the read failed,
         e.g. before Optuna's tables exist)."""
+        rows = self._read(self.TRIALS)
+        return None if rows is None else [TrialRow(n, state, value.strip('"') if value else None)
+                                          for n, state, value in rows]
+
+    def _read(self, query: TextClause) -> list[Any] | None:
+        """The rows of a query on the study (none before the file exists; None when it failed,
+        e.g. before the tables exist)."""
         engine = self._connect()
         if engine is None:
             return []
         try:
             with engine.connect() as conn:
-                rows = conn.execute(self.TRIALS, {"study": self.study}).all()
+                return list(conn.execute(query, {"study": self.study}).all())
         except DBAPIError:
             return None
-        return [TrialRow(n, state, value.strip('"') if value else None)
-                for n, state, value in rows]
 
     def lock_holders(self) -> dict[str, str]:
         """Who holds a dse lock now: pid (SQLite) or application_name (PostgreSQL) -> label
@@ -211,15 +217,8 @@ class Watch:
 
     def _leases(self) -> list[str]:
         """'<pid>#<token>' of every claim that holds a lease now (none before the table exists)."""
-        engine = self._connect()
-        if engine is None:
-            return []
-        try:
-            with engine.connect() as conn:
-                rows = conn.execute(self.LEASES, {"study": self.study}).all()
-        except DBAPIError:
-            return []
-        return [f"{worker.rsplit(':', 1)[-1]}#{token}" for worker, token in rows if worker]
+        return [f"{worker.rsplit(':', 1)[-1]}#{token}"
+                for worker, token in self._read(self.LEASES) or [] if worker]
 
     def _file_lock_holders(self) -> dict[str, str]:
         """flock() holders of the lock files beside the SQLite file, from /proc/locks."""

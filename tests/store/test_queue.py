@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from dse.core.records import ArchRecord
 from dse.core.sweep import point_key
-from dse.store import ItemState, open_store
+from dse.store import ItemLease, ItemState, Store, WorkQueue, open_store
 from store._records import proxy_arch, result
 from store._workers import claim_all, run_at_once
 
@@ -83,13 +84,20 @@ def test_release_after_an_interrupt_uses_no_try_and_after_a_failure_one(store_ur
                                                              max_retries=1) == []
 
 
-def test_saving_a_final_result_marks_its_item_done_a_failure_does_not(store_url: str) -> None:
+def _leased_proxy(store: Store, *, lease_s: float) -> tuple[WorkQueue, ItemLease, ArchRecord]:
+    """Study "s" with one item (the proxy network at SR 0.25, seed 0), leased by "a", and the
+    network saved."""
     arch = proxy_arch(sr=0.25)
+    queue = store.queue("s")
+    queue.fill([(point_key({"sr": 0.25}), 0)])
+    [item] = queue.claim("a", lease_s=lease_s, group=1, max_retries=0)
+    store.save_arch(arch)
+    return queue, item, arch
+
+
+def test_saving_a_final_result_marks_its_item_done_a_failure_does_not(store_url: str) -> None:
     with open_store(store_url) as store:
-        queue = store.queue("s")
-        queue.fill([(point_key({"sr": 0.25}), 0)])
-        [item] = queue.claim("a", lease_s=60, group=1, max_retries=0)
-        store.save_arch(arch)
+        queue, item, arch = _leased_proxy(store, lease_s=60)
         store.save_result(result(arch, status="failed", reason="error: x"))
         assert queue.counts().done == 0
         store.save_result(result(arch, trial_number=1))
@@ -103,13 +111,9 @@ def test_saving_a_final_result_marks_its_item_done_a_failure_does_not(store_url:
 
 
 def test_a_done_item_whose_hold_lapsed_is_an_orphan_once(store_url: str) -> None:
-    arch = proxy_arch(sr=0.25)
     with open_store(store_url) as store:
-        queue = store.queue("s")
-        queue.fill([(point_key({"sr": 0.25}), 0)])
-        [item] = queue.claim("a", lease_s=0.5, group=1, max_retries=0)
+        queue, item, arch = _leased_proxy(store, lease_s=0.5)
         assert queue.attach(item, 3, lease_s=0.5)
-        store.save_arch(arch)
         store.save_result(result(arch, trial_number=3))  # ... and its worker dies, untold
         assert queue.orphans() == []  # its hold is live
         time.sleep(0.8)
