@@ -84,7 +84,8 @@ def test_a_worker_paused_inside_its_claim_delays_no_other_claim(pg_db_url: str,
                 took.append(time.monotonic() - start)
                 keys += [t.user_attrs["point_key"] for t in lease.trials]
             assert keys == [point_key({"sr": 0.5}), point_key({"sr": 1.0})]
-            assert max(took) < 2.0, took  # not a wait on the paused worker (the old lock: forever)
+            assert max(took) < 10.0, took  # no wait on the paused worker (30 s until its session
+            # is ended; the old study lock: forever)
         finally:
             os.kill(paused.pid, signal.SIGKILL)
             paused.wait()
@@ -157,14 +158,15 @@ def test_sigterm_while_opening_a_trial_behind_optunas_lock_ends_the_worker_at_on
                 assert worker.poll() is None and time.monotonic() < deadline, \
                     (tmp_path / "w.log").read_text()
                 time.sleep(0.1)
-            start = time.monotonic()
             worker.send_signal(signal.SIGTERM)
-            code = worker.wait(timeout=60)
-            took = time.monotonic() - start
-            holder.rollback()
+            try:  # while the lock is still held: it did not wait for it (lock_timeout is 60 s)
+                code = worker.wait(timeout=30)
+            finally:
+                worker.kill()
+                holder.rollback()
         engine.dispose()
         out = (tmp_path / "w.log").read_text()
-        assert code == 143 and took < 2.0, (code, took, out)  # not after the lock (60 s)
+        assert code == 143, out
         assert "Traceback" not in out, out
         counts = store.queue(cfg.study_name).counts()
         assert (counts.waiting, counts.running) == (3, 0)  # given back ...
