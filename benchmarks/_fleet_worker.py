@@ -273,6 +273,14 @@ def bulk_finish(cfg: RunConfig, count: int) -> float:
     return time.perf_counter() - start
 
 
+def cpu_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (every process, PostgreSQL's
+    too), from /proc/stat: a cell's difference over its claims is its CPU cost per claim."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def read_worker(folder: Path, index: int) -> dict[str, Any]:
     """One worker's figures from its files: open time, claims, late results, end, torch, and
     the takeovers (claims that took over a lost item) and lost leases its log reports."""

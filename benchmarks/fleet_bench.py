@@ -188,6 +188,7 @@ def run_cell(items: int, workers: int, cap: float | None, args: argparse.Namespa
         horizon = min(cap or float("inf"), items * args.work_s / workers)
         plan = plan_faults(rng, workers, args.faults, horizon, lease_seconds(cfg))
         start, faults, halt = time.monotonic(), [], threading.Event()
+        busy, marks = fleet.cpu_busy_s(), []  # marks: (CPU busy s, items done) every 15 s
         sampler = LockSampler(cfg.storage_url, cfg.study_name)
         try:
             for proc in procs:
@@ -202,6 +203,7 @@ def run_cell(items: int, workers: int, cap: float | None, args: argparse.Namespa
                 if time.monotonic() - shown >= 15:
                     shown = time.monotonic()
                     print(f"  {shown - start:5.0f} s: {sampler.done} of {items} done", flush=True)
+                    marks.append((fleet.cpu_busy_s(), sampler.done))
         finally:
             halt.set()
             capped = [p for p in procs if p.pid is not None and p.exitcode is None]
@@ -213,7 +215,7 @@ def run_cell(items: int, workers: int, cap: float | None, args: argparse.Namespa
             sampler.halt.set()
             if sampler.is_alive():
                 sampler.join()
-        wall = time.monotonic() - start
+        wall, busy = time.monotonic() - start, fleet.cpu_busy_s() - busy
         found = [fleet.read_worker(folder, i) for i in range(workers)]
         claims = [c for w in found for c in w["claims"]]
         taken = [c for c in claims if c[3] > 0]
@@ -239,6 +241,8 @@ def run_cell(items: int, workers: int, cap: float | None, args: argparse.Namespa
             "first_max_s": max(first, default=None), "open_p50_s": pct(opens, 0.5),
             "open_max_s": max(opens, default=None),
             "claims_per_s": len(taken) / span if span else None,
+            "cpu_ms_per_claim": 1000 * busy / max(len(taken), 1), "cores": os.cpu_count(),
+            "steady_cpu_ms_per_item": steady_cpu_ms(marks, workers),
             "steady_claims_per_s": len(steady) / (steady[-1] - ready) if len(steady) > 1 else None,
             "longest_gap_s": max((b - a for a, b in zip(starts, starts[1:])), default=None),
             "leases_lost": sum(w["leases_lost"] for w in found),
@@ -250,6 +254,15 @@ def run_cell(items: int, workers: int, cap: float | None, args: argparse.Namespa
             "failed_workers": errors, **checks}
     finally:
         pgserver.drop_pg_database(database)
+
+
+def steady_cpu_ms(marks: list[tuple[float, int]], workers: int) -> float | None:
+    """Machine CPU ms per item done once start-up is over (from the first mark with as many
+    items done as workers to the last); None when the run was too short to tell."""
+    steady = [m for m in marks if m[1] >= workers]
+    if len(steady) < 2 or steady[-1][1] == steady[0][1]:
+        return None
+    return 1000 * (steady[-1][0] - steady[0][0]) / (steady[-1][1] - steady[0][1])
 
 
 def fresh_process(cfg: RunConfig, path: Path, warm: int) -> dict[str, Any]:
@@ -294,12 +307,18 @@ def _ms(value: float | None) -> str:
         f"{value * 1000:.1f}"
 
 
+def _ceiling(cell: dict[str, Any]) -> str:
+    """Steady CPU ms per item and the rate the machine's cores allow at that cost."""
+    cost = cell.get("steady_cpu_ms_per_item")
+    return "-" if not cost else f"{cost:.0f} ({1000 * cell['cores'] / cost:.0f})"
+
+
 def report(cells: list[dict[str, Any]], first: dict[str, Any] | None) -> None:
     """Print the table of cells (markdown) and the goals with met/not."""
     print("\n| items | workers | run | wall s | claims | warm p50 ms | warm p99 ms | first p50 ms "
-          "| open p50/max s | claims/s (all open) | longest gap s | lock wait | advisory | conn/worker "
-          "| kills/stops | late dups | invariants |")
-    print("|" + "---|" * 17)
+          "| open p50/max s | claims/s (all open) | CPU ms/claim, steady (ceiling/s) | longest gap s "
+          "| lock wait | advisory | conn/worker | kills/stops | late dups | invariants |")
+    print("|" + "---|" * 18)
     for c in cells:
         checks = c["checks"]
         verdict = "PASS" if all(checks.values()) else \
@@ -309,6 +328,7 @@ def report(cells: list[dict[str, Any]], first: dict[str, Any] | None) -> None:
               f"| {_ms(c['warm_p99_s'])} | {_ms(c['first_p50_s'])} "
               f"| {c['open_p50_s'] or 0:.2f}/{c['open_max_s'] or 0:.2f} "
               f"| {c['claims_per_s'] or 0:.1f} ({c['steady_claims_per_s'] or 0:.1f}) "
+              f"| {c['cpu_ms_per_claim']:.0f}, {_ceiling(c)} "
               f"| {c['longest_gap_s'] or 0:.1f} "
               f"| {c['lock_wait_share']:.1%} "
               f"| {c['advisory_share']:.1%} | {c['conn_per_worker']:.1f} "
