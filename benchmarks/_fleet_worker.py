@@ -213,7 +213,7 @@ def invariants(cfg: RunConfig, complete: bool, taken_over: int) -> dict[str, Any
     finals = Counter((point_key(r.point), r.seed) for r in results if r.status.final)
     with psycopg.connect(cfg.storage_url) as conn:
         done = {(k, int(s)) for k, s in conn.execute(
-            "SELECT item_key, seed FROM dse_items WHERE study = %s AND state = 'done'", (name,))}
+            "SELECT item_key, seed FROM dse_work_items WHERE study = %s AND state = 'done'", (name,))}
     storage = optuna_storage(cfg.storage_url)
     open_trials = len(storage.get_all_trials(storage.get_study_id_from_name(name), deepcopy=False,
                                              states=(TrialState.RUNNING, TrialState.WAITING)))

@@ -123,7 +123,7 @@ class LockSampler(threading.Thread):
                 self.peak = max(self.peak, sessions)
                 self.queries.update(queries or [])
                 if self.samples % 40 == 0:
-                    self.done = conn.execute("SELECT count(*) FROM dse_items WHERE study = %s "
+                    self.done = conn.execute("SELECT count(*) FROM dse_work_items WHERE study = %s "
                                              "AND state = 'done'", (self.study,)).fetchone()[0]
 
 

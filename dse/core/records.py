@@ -72,6 +72,9 @@ class ResultRecord:
     test_top5: float | None = None
     train_loss: float | None = None
     epochs: int | None = None  # epochs actually run
+    # the training budget: epochs its schedule had (study.budgets, or train.epochs). A result
+    # stored before budgets existed has none; a complete one reads its epochs (it ran them all)
+    budget: int | None = None
     wall_time_s: float | None = None
     images_per_s: float | None = None  # training throughput
     device: str | None = None
@@ -96,6 +99,8 @@ class ResultRecord:
             if self.status not in set(Status):
                 raise ValueError(f"status must be one of {', '.join(Status)}, got {self.status!r}")
             object.__setattr__(self, "status", Status(self.status))
+        if self.budget is None and self.status is Status.COMPLETE and self.epochs is not None:
+            object.__setattr__(self, "budget", self.epochs)
 
 
 @dataclass(frozen=True)

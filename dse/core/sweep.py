@@ -32,6 +32,18 @@ def point_key(point: dict[str, Any]) -> str:
     return json.dumps(point, sort_keys=True, separators=(",", ":"))
 
 
+def item_key(point: dict[str, Any], budget: int) -> str:
+    """A grid item's key in the work queue: its point and training budget (epochs), e.g.
+    '{"sr":0.25}@20'. Seeds are the item's other half, kept beside it."""
+    return f"{point_key(point)}@{budget}"
+
+
+def split_item_key(key: str) -> tuple[dict[str, Any], int]:
+    """The point and budget of an item key (item_key's inverse)."""
+    point, _, budget = key.rpartition("@")
+    return dict(json.loads(point)), int(budget)
+
+
 def point_label(point: dict[str, Any]) -> str:
     """Short text of a point for people, e.g. 'sr=0.25 pct3x3=0.5' ('base' when empty)."""
     return " ".join(f"{k}={v}" for k, v in point.items()) or "base"

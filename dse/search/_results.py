@@ -17,12 +17,13 @@ __all__ = ["new_record", "record_failure"]
 
 def new_record(cfg: RunConfig, *, trial_number: int, point: dict[str, Any], seed: int,
             arch: ArchRecord | None, status: Status, **values: Any) -> ResultRecord:
-    """A ResultRecord with the run's identity and provenance filled in."""
+    """A ResultRecord with the run's identity and provenance filled in; its budget is the
+    epochs of `cfg`'s training (RunConfig.at_budget gives an item's)."""
     prov = provenance()
     return ResultRecord(
         study=cfg.study_name, trial_number=trial_number, point=point, seed=seed,
         fingerprint=arch.fingerprint if arch else "", dataset=cfg.dataset_key,
-        train_config_hash=cfg.train_hash, status=status, git_commit=prov["git_commit"],
+        train_config_hash=cfg.train_hash, budget=cfg.train.epochs, status=status, git_commit=prov["git_commit"],
         config_hash=stable_hash(cfg.definition()), versions=prov["versions"], **values,
     )
 

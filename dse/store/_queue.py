@@ -1,4 +1,4 @@
-"""The work queue of a grid study: one row per (point, seed) item, taken under a lease.
+"""The work queue of a grid study: one row per (point, budget, seed) item, taken under a lease.
 
 An item is `waiting`, `leased` (a worker runs it until `lease_until`), `done` (a final result
 is stored: Store.save_result marks it in the same transaction) or `exhausted` (its retries are

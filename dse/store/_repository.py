@@ -24,7 +24,7 @@ from dse.core.records import (
     Status,
 )
 from dse.core.study_records import StudyRecords
-from dse.core.sweep import point_key
+from dse.core.sweep import item_key
 from dse.store._engine import connect
 from dse.store._lock import named_lock
 from dse.store._queue import WorkQueue, item_done
@@ -134,8 +134,8 @@ class Store:
         with self._sessions.begin() as session:
             session.add(row)
             session.flush()
-            if rec.status.final:  # its grid item is done with it, in the same transaction
-                session.execute(item_done(rec.study, point_key(rec.point), rec.seed))
+            if rec.status.final and rec.budget is not None:  # its grid item is done with it
+                session.execute(item_done(rec.study, item_key(rec.point, rec.budget), rec.seed))
             return row.id
 
     def find_reusable(

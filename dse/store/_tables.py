@@ -76,6 +76,7 @@ class ResultRow(Base):
     test_top5: Mapped[float | None] = mapped_column(Double)
     train_loss: Mapped[float | None] = mapped_column(Double)
     epochs: Mapped[int | None] = mapped_column(Integer)
+    budget: Mapped[int | None] = mapped_column(Integer)
     wall_time_s: Mapped[float | None] = mapped_column(Double)
     images_per_s: Mapped[float | None] = mapped_column(Double)
     device: Mapped[str | None] = mapped_column(String)
@@ -162,18 +163,24 @@ class HypervolumeRow(Base):
 
 
 class ItemRow(Base):
-    """One (point, seed) of a grid study and who runs it (dse_items; dse.store._queue)."""
+    """One (point, budget, seed) of a grid study and who runs it (dse_work_items;
+    dse.store._queue).
 
-    __tablename__ = "dse_items"
+    The table of the first release, dse_items, keyed items by point and seed alone; it is left
+    as it was and unused: a study's queue is rebuilt from its stored results (what
+    dse.search fills a queue from for a study that has none).
+    """
+
+    __tablename__ = "dse_work_items"
     __table_args__ = (
-        UniqueConstraint("study", "item_key", "seed", name="uq_dse_items_item"),
-        Index("ix_dse_items_next", "study", "state", "position"),  # every claim reads this
-        Index("ix_dse_items_holder", "study", "token"),  # renewals, and who holds what
+        UniqueConstraint("study", "item_key", "seed", name="uq_dse_work_items_item"),
+        Index("ix_dse_work_items_next", "study", "state", "position"),  # every claim reads it
+        Index("ix_dse_work_items_holder", "study", "token"),  # renewals, who holds what
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study: Mapped[str] = mapped_column(String)
-    item_key: Mapped[str] = mapped_column(Text)  # the point's key (dse.core.sweep.point_key)
+    item_key: Mapped[str] = mapped_column(Text)  # point and budget (dse.core.sweep.item_key)
     seed: Mapped[int] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer)  # grid order: items run in this order
     state: Mapped[str] = mapped_column(String)  # waiting, leased, done, exhausted
@@ -187,4 +194,4 @@ class ItemRow(Base):
 # Nullable columns added after the first release: a database without them gets them (ALTER
 # TABLE ADD COLUMN; its rows read NULL there). No other change is ever made to a table.
 ADDED_COLUMNS = {"dse_results": ("threads", "seed_batch", "weights_artifact", "weights_store",
-                                  "weights_bytes")}
+                                  "weights_bytes", "budget")}

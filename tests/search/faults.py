@@ -159,7 +159,7 @@ class Watch:
         "JOIN studies s ON s.study_id = t.study_id "
         "LEFT JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = 'worker' "
         "WHERE s.study_name = :study ORDER BY t.number")
-    LEASES = text("SELECT DISTINCT worker, token FROM dse_items "
+    LEASES = text("SELECT DISTINCT worker, token FROM dse_work_items "
                   "WHERE study = :study AND state = 'leased'")
     PG_LOCKS = text(
         "SELECT a.application_name, l.classid, l.objid FROM pg_locks l "

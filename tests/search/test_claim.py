@@ -67,7 +67,7 @@ def test_a_grid_study_from_before_the_queue_runs_only_what_is_left(tmp_path: Pat
     cfg, store, storage, study = _open(tmp_path, *GRID)
     engine = create_engine(f"sqlite:///{tmp_path}/s.db")
     with engine.begin() as conn:  # as an older release left it: no work queue ...
-        conn.execute(text("DELETE FROM dse_items"))
+        conn.execute(text("DELETE FROM dse_work_items"))
     for sr in (0.25, 0.5):  # ... every item queued in Optuna up front, and sr=0.25 done
         study.enqueue_trial({"sr": sr}, user_attrs={"point_key": point_key({"sr": sr}), "seed": 0})
     _save_complete(cfg, store, study.ask())

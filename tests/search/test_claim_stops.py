@@ -40,7 +40,7 @@ from dse.search._study import open_study, study_storage
 from dse.store import open_store
 
 def stop_in_the_claim(conn, cursor, statement, *args):
-    if statement.startswith("UPDATE dse_items") and "lease_until" in statement and \
+    if statement.startswith("UPDATE dse_work_items") and "lease_until" in statement and \
             cursor.rowcount > 0:  # it took an item
         os.kill(os.getpid(), signal.SIGSTOP)  # a suspended VM, right inside the transaction
 
