@@ -93,7 +93,7 @@ from dse.cli import compose, to_plain  # noqa: E402
 from dse.core.config import RunConfig, Status, run_config  # noqa: E402
 from dse.core.metaparams import NAMES as METAPARAMETER_NAMES  # noqa: E402
 from dse.core.records import ArchRecord, ResultRecord, arch_record, counted_results  # noqa: E402
-from dse.core.sweep import point_key  # noqa: E402
+from dse.core.sweep import item_key, point_key  # noqa: E402
 from dse.search import _worker  # noqa: E402
 from dse.search._claim import Lease, claim  # noqa: E402
 from dse.search._hypervolume import record_hypervolume  # noqa: E402
@@ -205,12 +205,14 @@ def first_claim(cfg: RunConfig, path: Path, warm: int) -> None:
 def invariants(cfg: RunConfig, complete: bool, taken_over: int) -> dict[str, Any]:
     """The exactly-once checks on what the store and Optuna hold after a cell (`taken_over`:
     items that claims took over from a lost lease, the only way to a second final result)."""
-    name, grid = cfg.study_name, {(point_key(p), s) for p, s in cfg.grid_items()}
+    name, grid = cfg.study_name, {(item_key(p, b), s) for p, s, b in cfg.grid_items()}
     with open_store(cfg.storage_url) as store:
         results = store.results(name)
         counts = store.queue(name).counts()
-    counted = {(point_key(r.point), r.seed) for r in counted_results(results)}
-    finals = Counter((point_key(r.point), r.seed) for r in results if r.status.final)
+    counted = {(item_key(r.point, cfg.result_budget(r)), r.seed)
+               for r in counted_results(results)}
+    finals = Counter((item_key(r.point, cfg.result_budget(r)), r.seed) for r in results
+                     if r.status.final)
     with psycopg.connect(cfg.storage_url) as conn:
         done = {(k, int(s)) for k, s in conn.execute(
             "SELECT item_key, seed FROM dse_work_items WHERE study = %s AND state = 'done'", (name,))}
@@ -263,7 +265,7 @@ def bulk_finish(cfg: RunConfig, count: int) -> float:
             conn.execute(insert(ResultRow.__table__), [
                 {**template, "trial_number": n, "point": p, "seed": s, "status": "complete",
                  "fingerprint": archs[point_key(p)], "val_top1": 0.9, "created_at": now}
-                for n, (p, s) in chunk])
+                for n, (p, s, _) in chunk])
         conn.execute(update(ItemRow).where(ItemRow.study == cfg.study_name,
                                            ItemRow.position < count)
                      .values(state="done", token=None, lease_until=None))

@@ -79,7 +79,8 @@ def export_options(values: dict[str, Any]) -> ExportOptions:
 
 def select_results(study: str, results: Sequence[ResultRecord], sizes: dict[str, float],
                    options: ExportOptions) -> list[ResultRecord]:
-    """The counted results an export names, each measured and with stored weights.
+    """The counted results an export names, each measured and with stored weights; a study
+    trained at several budgets exports its largest budget's (unless a trial is named).
 
     Args:
         study: the study's name (for messages).
@@ -93,6 +94,9 @@ def select_results(study: str, results: Sequence[ResultRecord], sizes: dict[str,
     from dse.analysis.figures import pareto_front
 
     counted = counted_results(results)
+    budgets = sorted({r.budget for r in counted if r.budget is not None})
+    if len(budgets) > 1 and options.trial is None:
+        counted = [r for r in counted if r.budget in (budgets[-1], None)]
     if options.pareto:
         measured = [r for r in counted if r.status.measured and r.val_top1 is not None
                     and r.fingerprint in sizes and r.weights_artifact]

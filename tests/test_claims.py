@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from dse.analysis.claims import Direction, Outcome, StudyRecords, Unit, Verdict, decide
+from dse.analysis.claims import Direction, Metric, Outcome, StudyRecords, Unit, Verdict, decide
 from dse.analysis.compression_claims import COMPRESSION_CLAIMS, compression_verdicts
 from dse.analysis.intervals import samples_needed, seeds_needed, t_interval, welch_interval
 from dse.analysis.verdicts import PAPER_CLAIMS, judge, verdicts
@@ -34,11 +34,15 @@ def test_an_interval_is_decided_against_the_threshold_on_the_claimed_side(
 def test_outcomes_and_units_keep_their_stored_words() -> None:
     assert [o.value for o in Outcome] == ["reproduced", "contradicted", "inconclusive", "not tested"]
     assert [u.value for u in Unit] == ["pp", "x"]
+    assert [m.value for m in Metric] == ["top-1", "top-5", "size", "params"]
+    assert (Metric.TOP1.field, Metric.TOP5.field) == ("test_top1", "test_top5")
+    with pytest.raises(ValueError, match="no accuracy metric"):
+        _ = Metric.SIZE.field
 
 
 def test_a_verdict_takes_words_and_refuses_unknown_ones() -> None:
-    v = Verdict("c", "t", "s", "p", verdict="not tested", unit="x")  # type: ignore[arg-type]
-    assert v.verdict is Outcome.NOT_TESTED and v.unit is Unit.RATIO
+    v = Verdict("c", "t", "s", "p", verdict="not tested", unit="x", metric="top-5")  # type: ignore[arg-type]
+    assert v.verdict is Outcome.NOT_TESTED and v.unit is Unit.RATIO and v.metric is Metric.TOP5
     with pytest.raises(ValueError, match="verdict must be one of reproduced"):
         Verdict("c", "t", "s", "p", verdict="confirmed")  # type: ignore[arg-type]
 
@@ -48,9 +52,12 @@ def test_a_verdict_row_keeps_the_published_columns_and_plain_words() -> None:
                   threshold=7.3, unit=Unit.RATIO).to_dict()
     assert list(row) == ["claim", "text", "source", "paper", "verdict", "n_a", "n_b", "mean_a",
                          "mean_b", "effect_pp", "ci_low_pp", "ci_high_pp", "threshold_pp",
-                         "seeds_needed", "method", "note", "unit"]
+                         "seeds_needed", "method", "note", "unit",
+                         # added with budgets and top-5: after the published columns
+                         "metric", "paper_metric", "budget", "network", "stability"]
     assert json.loads(json.dumps(row))["verdict"] == "reproduced"
     assert type(row["verdict"]) is str and type(row["unit"]) is str
+    assert (row["metric"], row["budget"]) == ("top-1", None) and type(row["metric"]) is str
 
 
 def test_one_judgement_runs_paper_and_compression_claims_alike() -> None:
@@ -77,6 +84,9 @@ def test_one_judgement_runs_paper_and_compression_claims_alike() -> None:
     assert by_id["table2_8bit_ratio"].unit is Unit.RATIO
     assert by_id["table2_8bit_accuracy"].verdict is Outcome.REPRODUCED  # 0.2 pp every trial
     assert by_id["table2_6bit_ratio"].verdict is Outcome.NOT_TESTED
+    # a compression claim is judged on each network apart; a paper claim across networks
+    assert [v.network for v in mixed if v.claim == "table2_8bit_ratio"] == ["sr=0.125", "sr=0.75"]
+    assert [v.network for v in mixed if v.claim in ("fig3a_rise", "table2_6bit_ratio")] == ["", ""]
 
 
 def test_the_intervals_and_sample_sizes() -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
+from dse.analysis.claims import Metric, StudyRecords
 from dse.analysis.compression_claims import COMPRESSION_CLAIMS, compression_verdicts
 from dse.analysis.figures import verdicts_markdown, verdicts_text
 from dse.analysis.verdicts import Verdict
@@ -96,6 +98,23 @@ def test_a_noisy_drop_is_inconclusive_with_the_trials_that_would_decide_it() -> 
     assert "about 7 trials" in v.note
 
 
+def test_accuracy_claims_are_judged_on_top5_too() -> None:
+    # top-1 drops 0.2 pp every trial; top-5 drops 5 pp every trial
+    results = [replace(_result(i, 0.6), test_top5=0.95) for i in range(3)]
+    comps = [replace(_compression(i, 0.598), test_top5=0.90) for i in range(3)]
+    claim = CLAIMS["table2_8bit_accuracy"]
+    assert claim.metrics == (Metric.TOP1, Metric.TOP5) and claim.paper_metric == "top-1, top-5"
+    records = StudyRecords.of(results, compressions=comps)
+    top1, top5 = (claim.judge(records, metric=m) for m in claim.metrics)
+    assert (top1.metric, top1.verdict, top1.effect) == ("top-1", "reproduced", pytest.approx(0.2))
+    assert (top5.metric, top5.verdict, top5.effect) == ("top-5", "contradicted", pytest.approx(5.0))
+    assert "compressed test top-5 of the same trial" in top5.note
+    # compressions without a top-5: the top-5 verdict is not tested, never guessed
+    bare = StudyRecords.of(results, compressions=[replace(c, test_top5=None) for c in comps])
+    untested = claim.judge(bare, metric=Metric.TOP5)
+    assert untested.verdict == "not tested" and untested.note.endswith("with a test top-5")
+
+
 def test_one_trial_cannot_decide_an_accuracy_claim() -> None:
     v = _judge("table2_8bit_accuracy", [(60, 59.9)])
     assert v.verdict == "inconclusive" and "at least 2 trials" in v.note
@@ -103,11 +122,45 @@ def test_one_trial_cannot_decide_an_accuracy_claim() -> None:
 
 def test_equal_ratios_are_their_own_interval() -> None:
     v = _ratios("table2_8bit_ratio", 1000, [125, 125])  # 8x, 8x >= 7.3x
-    assert v.verdict == "reproduced" and v.unit == "x"
+    assert v.verdict == "reproduced" and v.unit == "x" and v.metric == "size"
     assert (v.effect, v.low, v.high, v.threshold) == (8.0, 8.0, 8.0, 7.3)
-    assert v.method.startswith("exact")
-    one = _ratios("table2_6bit_ratio", 1000, [125], bits=6)  # one trial, 8x < 10.2x
-    assert one.verdict == "contradicted" and (one.low, one.high) == (8.0, 8.0)
+    assert v.method == "exact: every trial's value equal (2 trials)"
+    assert _ratios("table2_6bit_ratio", 1000, [125, 125], bits=6).verdict == "contradicted"
+
+
+def test_one_trial_cannot_decide_a_ratio_claim() -> None:
+    # 8x from one trial lies below 10.2x, but one trial says nothing of the next one's ratio
+    one = _ratios("table2_6bit_ratio", 1000, [125], bits=6)
+    assert one.verdict == "inconclusive" and (one.low, one.high) == (None, None)
+    assert one.effect == 8.0 and one.method == "one-sample t, 95 %"
+    assert one.note.endswith("needs at least 2 trials") and "ratio 8.00x" in one.note
+
+
+def _two_networks(ratios: dict[int, list[int]]) -> list[Verdict]:
+    """The 8-bit ratio verdicts of a study of two networks: compressed sizes per network
+    (of 1000 bytes), a trial each."""
+    results, comps = [], []
+    for network, sizes in ratios.items():
+        for compressed in sizes:
+            trial = len(results)
+            results.append(ResultRecord(
+                study="s", trial_number=trial, point={"sr": network / 8}, seed=trial,
+                fingerprint=f"{network:016x}", dataset="digits:x", train_config_hash="t",
+                status="complete", test_top1=0.6, id=trial + 1))
+            comps.append(replace(_compression(trial, 0.6, compressed=compressed),
+                                 fingerprint=f"{network:016x}"))
+    return compression_verdicts(results, comps, claims=[CLAIMS["table2_8bit_ratio"]])
+
+
+def test_compression_claims_are_judged_per_network() -> None:
+    # network 1: 8x and 8x (>= 7.3x); network 2: 5x and 5x. Pooled, 8, 8, 5, 5 straddle 7.3x.
+    small, large = _two_networks({1: [125, 125], 2: [200, 200]})
+    assert (small.network, small.verdict, small.n_a) == ("sr=0.125", "reproduced", 2)
+    assert (large.network, large.verdict, large.n_a) == ("sr=0.25", "contradicted", 2)
+    # a network with one trial is undecided, whatever its neighbours
+    decided, alone = _two_networks({1: [125, 125], 2: [125]})
+    assert decided.verdict == "reproduced" and alone.verdict == "inconclusive"
+    assert "needs at least 2 trials" in alone.note
 
 
 def test_ratio_claims_from_the_t_interval() -> None:
@@ -137,7 +190,7 @@ def test_a_study_without_the_setting_does_not_test_it(kw: dict, why: str) -> Non
 
 
 def test_a_setting_matches_on_its_fields_whatever_its_name() -> None:
-    v = _ratios("table2_8bit_ratio", 1000, [125], setting="my-paper-run", keep=0.334)
+    v = _ratios("table2_8bit_ratio", 1000, [125, 125], setting="my-paper-run", keep=0.334)
     assert v.verdict == "reproduced" and "my-paper-run" in v.note
 
 

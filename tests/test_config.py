@@ -74,14 +74,37 @@ def test_compression_is_off_by_default_and_on_in_its_sweep() -> None:
 
 def test_grid_items_and_names() -> None:
     cfg = _config("+sweep=squeeze_ratio", "study.seeds=2", "study.name=mine")
-    assert cfg.total() == 16 and cfg.grid_items()[:2] == [({"sr": 0.125}, 0), ({"sr": 0.125}, 1)]
+    assert cfg.total() == 16 and cfg.grid_items()[:2] == [({"sr": 0.125}, 0, 20),
+                                                           ({"sr": 0.125}, 1, 20)]
     assert cfg.study_name == "mine" and cfg.output_dir() == Path("studies/mine")
     assert cfg.arch_for({"sr": 0.5}).meta.sr == 0.5
+
+
+def test_each_budget_is_a_full_schedule_of_its_own_and_the_default_changes_nothing() -> None:
+    plain = _config("+sweep=squeeze_ratio", "train.warmup_epochs=2")
+    cfg = _config("+sweep=squeeze_ratio", "train.warmup_epochs=2", "study.budgets=[40,5,20]")
+    assert plain.budgets == (20,) and cfg.budgets == (5, 20, 40)  # the cheapest first
+    assert cfg.total() == 3 * plain.total()
+    assert [b for _, _, b in cfg.grid_items()] == [5] * 24 + [20] * 24 + [40] * 24
+    assert cfg.at_budget(20) is cfg and cfg.at_budget(None) is cfg
+    short, long = cfg.at_budget(5), cfg.at_budget(40)
+    assert (short.train.epochs, short.train.warmup_epochs) == (5, 0)  # 2 x 5/20, rounded
+    assert (long.train.epochs, long.train.warmup_epochs) == (40, 4)
+    hashes = {plain.train_hash, short.train_hash, long.train_hash}
+    assert len(hashes) == 3 and cfg.train_hash == plain.train_hash  # reuse is per budget
+    # budgets are items, not what a study is: a study resumes with budgets added
+    assert cfg.definition() == plain.definition()
 
 
 @pytest.mark.parametrize(
     ("overrides", "needle"),
     [
+        (("study.budgets=[0]",), "study.budgets must hold positive whole epoch counts, got 0"),
+        (("study.budgets=[2.5]",), "study.budgets must hold positive whole epoch counts, got 2.5"),
+        (("study.budgets=[5,20,5]",), "study.budgets lists a budget twice: [5, 20, 5]"),
+        (("study.budgets=[]",), "study.budgets must be a non-empty list of epoch counts"),
+        (("study.budgets=5",), "study.budgets must be a non-empty list of epoch counts"),
+        (("+sweep=pareto", "study.budgets=[5,20]"), "study.budgets applies to grid sweeps"),
         (("arch.sr=1.5",), "sr must be in (0, 1], got 1.5"),
         (("dataset.input_size=3",), "input_size=3 is too small for the pooling stack"),
         (("dataset.val_fraction=1.5",), "dataset.val_fraction must be in (0, 1), got 1.5"),

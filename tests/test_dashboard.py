@@ -128,7 +128,7 @@ def test_publish_puts_figures_and_note_where_the_dashboard_reads_them(store_url:
     assert "Pareto front" in names
     note = detail["note"]["body"]
     assert note.startswith(f"## dse summary: {HAND_STUDY}")
-    assert "| bypass=none | 2 |" in note and "Table 3: bypass connections" in note
+    assert "| bypass=none | - | 2 |" in note and "Table 3: bypass connections" in note
     assert "### Paper claims" in note and "| reproduced |" in note  # bypass parameter claims
     assert len(detail["trials"]) == 6
     storage.engine.dispose()
@@ -261,7 +261,8 @@ def test_dashboard_in_chromium_shows_study_trials_figures_and_note(real_study: R
         printed = log.read_text()
         match = re.search(r"optuna-dashboard: (http://\S+)", printed)
         assert match and match.group(1) == f"http://127.0.0.1:{port}/dashboard", printed
-        assert f"published to study '{STUDY}': dse-fig3a, dse-accuracy_vs_size" in printed
+        assert f"published to study '{STUDY}': dse-fig3a, dse-accuracy_vs_size, " \
+            "dse-learning_curves" in printed
         page.goto(match.group(1))
         page.get_by_text(STUDY).first.click()
         page.wait_for_url(re.compile(r".*/dashboard/studies/\d+$"))

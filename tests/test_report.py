@@ -177,8 +177,8 @@ def test_report_of_a_real_study(real_study: RealStudy, tmp_path: Path,
     assert "skipped" not in printed
 
     page = parse_page(html)
-    assert page.sections == ["summary", "verdicts", "fig3a", "accuracy_vs_size"]
-    assert page.plots == ["fig-fig3a", "fig-accuracy_vs_size"]
+    assert page.sections == ["summary", "verdicts", "fig3a", "accuracy_vs_size", "learning_curves"]
+    assert page.plots == ["fig-fig3a", "fig-accuracy_vs_size", "fig-learning_curves"]
     assert any(h.startswith("Figure 3a") for h in page.headings)
     assert sum(len(s) > 1_000_000 for s in page.scripts) == 1  # plotly.js embedded once
     assert page.external == []  # nothing loaded from elsewhere
@@ -186,8 +186,8 @@ def test_report_of_a_real_study(real_study: RealStudy, tmp_path: Path,
     labels = ("test top-1 (digits)", "test top-5 (digits)", "paper (Figure 3a, ImageNet top-5)")
     assert all(json.dumps(label) in fig3a_script for label in labels)
     header, *points = page.cells["points"]
-    assert header[:2] == ["point", "n seeds"]
-    assert [(row[0], row[1]) for row in points] == [("sr=0.25", "2"), ("sr=0.75", "2")]
+    assert header[:3] == ["point", "budget", "n seeds"]
+    assert [(row[0], row[2]) for row in points] == [("sr=0.25", "2"), ("sr=0.75", "2")]
 
     for name in ("fig3a", "accuracy_vs_size"):
         assert png_size(tmp_path / f"{name}.png") == (800, 450)
@@ -195,8 +195,8 @@ def test_report_of_a_real_study(real_study: RealStudy, tmp_path: Path,
         assert svg.tag.endswith("svg") and svg.get("width") == "800" and svg.get("height") == "450"
 
     columns, rows = read_csv(tmp_path / "fig3a.csv")
-    assert columns == ["source", "dataset", "sr", "n", "size_mb", "top1_mean", "top1_sd",
-                       "top5_mean", "top5_sd"]
+    assert columns == ["source", "dataset", "sr", "budget", "n", "size_mb", "top1_mean",
+                       "top1_sd", "top5_mean", "top5_sd"]
     ours = [r for r in rows if r["source"] == "this study"]
     assert [(r["sr"], r["n"]) for r in ours] == [("0.25", "2"), ("0.75", "2")]
     assert all(0 <= float(r["top1_mean"]) <= 1 and float(r["size_mb"]) > 0 for r in ours)
@@ -204,7 +204,7 @@ def test_report_of_a_real_study(real_study: RealStudy, tmp_path: Path,
     columns, rows = read_csv(tmp_path / "accuracy_vs_size.csv")
     assert {"point", "sr", "size_mb", "top1_mean", "pareto"} <= set(columns) and len(rows) == 2
     columns, rows = read_csv(tmp_path / "results.csv")
-    assert {"trial_number", "seed", "status", "test_top1", "test_top5", "size_mb",
+    assert {"trial_number", "seed", "budget", "status", "test_top1", "test_top5", "size_mb",
             "point_sr"} <= set(columns)
     assert sorted((r["point_sr"], r["seed"]) for r in rows) == [
         ("0.25", "0"), ("0.25", "1"), ("0.75", "0"), ("0.75", "1")]
@@ -257,7 +257,8 @@ def test_without_a_browser_html_and_csv_are_written(real_study: RealStudy, tmp_p
     assert {"report.html", "fig3a.csv", "accuracy_vs_size.csv", "results.csv",
             "verdicts.csv"} <= names
     assert not any(n.endswith((".png", ".svg")) for n in names)
-    assert parse_page(tmp_path / "r" / "report.html").plots == ["fig-fig3a", "fig-accuracy_vs_size"]
+    assert parse_page(tmp_path / "r" / "report.html").plots == [
+        "fig-fig3a", "fig-accuracy_vs_size", "fig-learning_curves"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -282,16 +283,20 @@ def test_report_of_saved_records_on_each_backend(store_url: str, tmp_path: Path)
     html = write_report(store_url, "bypass-digits", out_dir=tmp_path / "r", static=False)
     page = parse_page(html)
     assert page.sections == ["summary", "verdicts", "table3", "accuracy_vs_size"]
-    _, *claims = page.cells["verdicts"]
-    verdict_of = {row[0]: row[4] for row in claims}
-    assert verdict_of["Table 3: simple bypass adds no parameters"] == "reproduced"
-    assert verdict_of["Table 3: complex bypass adds parameters"] == "reproduced"
-    # Every bypass scored alike (0.5 and 0.6 over two seeds): no difference to decide on.
-    assert verdict_of["Table 3: simple bypass beats vanilla"] == "inconclusive"
-    assert verdict_of["Figure 3a: accuracy rises from SR 0.125 to SR 0.75"] == "not tested"
+    header, *claims = page.cells["verdicts"]
+    assert header[:4] == ["claim", "metric", "paper", "paper's metric"] and header[6] == "verdict"
+    verdict_of = {(row[0], row[1]): row[6] for row in claims}  # (claim, metric) -> verdict
+    assert verdict_of["Table 3: simple bypass adds no parameters", "params"] == "reproduced"
+    assert verdict_of["Table 3: complex bypass adds parameters", "params"] == "reproduced"
+    # Every bypass scored alike (0.5 and 0.6 over two seeds, top-5 0.9): nothing to decide on.
+    assert verdict_of["Table 3: simple bypass beats vanilla", "top-1"] == "inconclusive"
+    assert verdict_of["Table 3: simple bypass beats vanilla", "top-5"] == "inconclusive"
+    assert verdict_of["Figure 3a: accuracy rises from SR 0.125 to SR 0.75", "top-1"] == "not tested"
+    assert {row[3] for row in claims if row[0].startswith("Figure 3")} == {"top-5"}
     columns, verdict_rows = read_csv(tmp_path / "r" / "verdicts.csv")
     assert {"claim", "verdict", "effect_pp", "ci_low_pp", "ci_high_pp", "seeds_needed",
-            "method"} <= set(columns) and len(verdict_rows) == len(claims)
+            "method", "metric", "paper_metric", "budget"} <= set(columns)
+    assert len(verdict_rows) == len(claims)
     header, *rows = page.cells["table3"]
     assert [r[1] for r in rows] == ["none", "simple", "complex"]
     assert [r[2] for r in rows] == ["2", "2", "2"] and rows[0][3] == "55.0% ± 7.1"
@@ -326,15 +331,22 @@ def test_report_of_a_compressed_study_has_table2_and_the_compression_claims(
     page = parse_page(html)
     assert page.sections == ["summary", "verdicts", "table2", "fig3a", "accuracy_vs_size"]
     _, *claims = page.cells["verdicts"]
-    verdict_of = {row[0]: row[4] for row in claims}
-    assert verdict_of["Table 2: 8-bit, 33% kept: at least 7.3x smaller than 32-bit"] == \
-        "reproduced"  # 10x and 11x
-    assert verdict_of["Table 2: 6-bit, 33% kept: at least 10.2x smaller than 32-bit"] == \
-        "contradicted"  # 9x every time
-    assert verdict_of["Table 2: 8-bit, 33% kept: test top-1 within 1 pp of 32-bit"] == \
-        "reproduced"  # 0.5 pp every time
+    verdict_of = {(row[0], row[1]): row[6] for row in claims}  # (claim [network], metric)
+    for net in ("sr=0.25", "sr=0.75"):  # each network judged on its own two trials
+        # 10x and 11x: pooled over both networks' 4 trials this was reproduced; 2 trials of
+        # one network (t at 1 df: 10.5 +- 6.4) cannot decide it
+        assert verdict_of[f"Table 2: 8-bit, 33% kept: at least 7.3x smaller than 32-bit [{net}]",
+                          "size"] == "inconclusive"
+        assert verdict_of[f"Table 2: 6-bit, 33% kept: at least 10.2x smaller than 32-bit [{net}]",
+                          "size"] == "contradicted"  # 9x every time
+        for metric in ("top-1", "top-5"):  # 0.5 pp and 0 pp every time
+            assert verdict_of[f"Table 2: 8-bit, 33% kept: test accuracy within 1 pp of 32-bit [{net}]",
+                              metric] == "reproduced"
     _, verdict_rows = read_csv(tmp_path / "r" / "verdicts.csv")
-    assert [r["unit"] for r in verdict_rows[-4:]] == ["pp", "pp", "x", "x"]
+    table2 = [r for r in verdict_rows if r["claim"].startswith("table2")]
+    assert {(r["claim"].rsplit("_", 1)[1], r["unit"]) for r in table2} == {("accuracy", "pp"),
+                                                                             ("ratio", "x")}
+    assert {r["network"] for r in table2} == {"sr=0.25", "sr=0.75"}
     _, *rows = page.cells["table2"]
     assert [r[2] for r in rows[7:]] == ["none, 32 bit", "8bit-33pct: 8 bit, 33% kept",
                                         "6bit-33pct: 6 bit, 33% kept"] * 2
@@ -365,6 +377,6 @@ def test_report_renders_offline_in_chromium(real_study: RealStudy, tmp_path: Pat
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         legend = page.locator("#fig-fig3a").inner_text()
-    assert plots == 2 and svgs >= 2
+    assert plots == 3 and svgs >= 3
     assert "paper (Figure 3a, ImageNet top-5)" in legend
     assert blocked == []

@@ -18,8 +18,9 @@ from dse.core.spec import ArchSpec
 from dse.core.status import Status
 from dse.core.sweep import point_key
 
-__all__ = ["ArchRecord", "CompressionRecord", "HypervolumeRecord", "LatencyRecord", "ResultRecord", "Status",
-           "arch_record", "counted_compressions", "counted_results", "percent", "result_item"]
+__all__ = ["ArchRecord", "CompressionRecord", "CurvePoint", "HypervolumeRecord", "LatencyRecord",
+           "ResultRecord", "Status", "arch_record", "counted_compressions", "counted_results",
+           "percent", "result_item"]
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
@@ -73,7 +74,7 @@ class ResultRecord:
     train_loss: float | None = None
     epochs: int | None = None  # epochs actually run
     # the training budget: epochs its schedule had (study.budgets, or train.epochs). A result
-    # stored before budgets existed has none; a complete one reads its epochs (it ran them all)
+    # stored before budgets existed has none; a measured one reads its epochs (it ran them all)
     budget: int | None = None
     wall_time_s: float | None = None
     images_per_s: float | None = None  # training throughput
@@ -99,7 +100,7 @@ class ResultRecord:
             if self.status not in set(Status):
                 raise ValueError(f"status must be one of {', '.join(Status)}, got {self.status!r}")
             object.__setattr__(self, "status", Status(self.status))
-        if self.budget is None and self.status is Status.COMPLETE and self.epochs is not None:
+        if self.budget is None and self.status.measured and self.epochs is not None:
             object.__setattr__(self, "budget", self.epochs)
 
 
@@ -157,6 +158,27 @@ class CompressionRecord:
         return self.original_bytes / self.compressed_bytes
 
 
+@dataclass(frozen=True, kw_only=True)
+class CurvePoint:
+    """One epoch of a trial's learning curve, as its training measured it after that epoch.
+
+    Stored once per (study, trial, epoch) beside the trial's result; a reused result gets a
+    copy of the curve it reuses. Metrics are fractions, as results keep them; NaN is None.
+    """
+
+    study: str
+    trial_number: int
+    epoch: int  # 1-based: the curve's first point is after one epoch
+    val_top1: float | None = None
+    val_top5: float | None = None
+    train_loss: float | None = None  # mean loss of the epoch's training steps
+
+    def __post_init__(self) -> None:
+        """Check the epoch (the store keys curve points by it)."""
+        if not isinstance(self.epoch, int) or isinstance(self.epoch, bool) or self.epoch < 1:
+            raise ValueError(f"epoch must be an integer >= 1, got {self.epoch!r}")
+
+
 @dataclass(frozen=True)
 class HypervolumeRecord:
     """A multi-objective study's hypervolume after each complete trial, against the fixed
@@ -194,23 +216,29 @@ def arch_record(arch: ArchSpec, net: NetSpec | None = None) -> ArchRecord:
 
 
 
-def result_item(result: ResultRecord) -> tuple[str, str, int]:
-    """The (study, point, seed) a result belongs to; the point as canonical JSON text."""
-    return result.study, point_key(result.point), result.seed
+def result_item(result: ResultRecord, budget: int | None = None
+                ) -> tuple[str, str, int, int | None]:
+    """The (study, point, seed, budget) a result belongs to; the point as canonical JSON text,
+    the budget `budget` when the result has none (stored before budgets existed)."""
+    own = result.budget if result.budget is not None else budget
+    return result.study, point_key(result.point), result.seed, own
 
 
 def counted_results(results: Iterable[ResultRecord]) -> list[ResultRecord]:
-    """The results statistics count: per (study, point, seed), the first final one saved.
+    """The results statistics count: per (study, point, seed, budget), the first final one saved.
 
     A (point, seed) can hold more than one final result when a worker whose heartbeat lapsed
     finishes after another worker re-ran its item (a late duplicate); only the first counts.
-    Results are taken in save order (row id, then creation time).
+    Results are taken in save order (row id, then creation time). A result stored without a
+    budget (before budgets existed) counts at the study's budget when it has one.
     """
     ordered = sorted(results, key=lambda r: (r.id is None, r.id or 0))
-    seen: set[tuple[str, str, int]] = set()
+    budgets = {r.budget for r in ordered if r.budget is not None}
+    only = next(iter(budgets)) if len(budgets) == 1 else None
+    seen: set[tuple[str, str, int, int | None]] = set()
     kept = []
     for result in ordered:
-        item = result_item(result)
+        item = result_item(result, only)
         if result.status.final and item not in seen:
             seen.add(item)
             kept.append(result)

@@ -7,12 +7,13 @@ figure registry, so no reader fetches records, or recomputes anything from Optun
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from dse.core.records import (
     ArchRecord,
     CompressionRecord,
+    CurvePoint,
     HypervolumeRecord,
     LatencyRecord,
     ResultRecord,
@@ -23,7 +24,7 @@ from dse.core.records import (
 __all__ = ["STORED", "StudyRecords"]
 
 # the records beside the results a figure's data step may take, by StudyRecords field name
-STORED = ("latencies", "compressions", "hypervolume")
+STORED = ("latencies", "compressions", "hypervolume", "curves")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class StudyRecords:
     latencies: Sequence[LatencyRecord] = ()  # of those networks, every device and setting
     compressions: Sequence[CompressionRecord] = ()  # of the study's trials, in save order
     hypervolume: HypervolumeRecord | None = None  # a multi-objective search's, as stored
+    curves: Sequence[CurvePoint] = ()  # its trials' learning curves, by trial number and epoch
 
     def __post_init__(self) -> None:
         """Key networks given as a list by fingerprint (hand-built records in tests and tools)."""
@@ -54,6 +56,21 @@ class StudyRecords:
     def counted(self) -> list[ResultRecord]:
         """The results statistics count (dse.core.records.counted_results)."""
         return counted_results(self.results)
+
+    @cached_property
+    def budgets(self) -> list[int]:
+        """The training budgets (epochs) its results were trained at, smallest first."""
+        return sorted({r.budget for r in self.results if r.budget is not None})
+
+    def at_budget(self, budget: int) -> StudyRecords:
+        """These records with only the results of one budget (and those stored without one:
+        failures from before budgets existed)."""
+        return replace(self, results=[r for r in self.results if r.budget in (budget, None)])
+
+    def at_largest_budget(self) -> StudyRecords:
+        """The records at the largest budget: what a figure of one budget shows (all of them
+        when the study has one budget)."""
+        return self if len(self.budgets) < 2 else self.at_budget(self.budgets[-1])
 
     @cached_property
     def compressed(self) -> list[tuple[ResultRecord, CompressionRecord]]:

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -91,12 +92,15 @@ class SweepSpec:
 
     name: str = "single"
     kind: str = "grid"  # grid | search
-    grid: dict[str, list[Any]] = field(default_factory=dict)  # key -> values (cartesian product)
+    # key -> values: their cartesian product, or with `listed` the values each key may take
+    grid: dict[str, list[Any]] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)  # arch keys set for the whole sweep
     space: dict[str, Param] = field(default_factory=dict)  # search only
     objectives: tuple[str, ...] = ("accuracy",)  # search only: accuracy, size_mb, macs, latency_ms
     n_trials: int = 20  # search only: trials in all (all workers together)
     description: str = ""
+    # config key `points`: run exactly these points, in order, instead of the grid's product
+    listed: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         """Validate the sweep."""
@@ -120,15 +124,52 @@ class SweepSpec:
         require_int("sweep.n_trials", self.n_trials, minimum=1)
         if self.kind == "search" and not self.space:
             raise ValueError("a search sweep needs sweep.space with at least one key")
+        if self.listed:
+            self._check_listed()
+
+    def _check_listed(self) -> None:
+        """Listed points: a grid's, all setting the same sweepable keys, none twice, each value
+        one of sweep.grid's where the grid lists the key; the keys it leaves out get the
+        points' values (Optuna's grid trials take each key's values from the grid)."""
+        if self.kind != "grid":
+            raise ValueError(f"sweep.points applies to grid sweeps, got kind {self.kind!r}")
+        keys = list(self.listed[0])
+        for i, point in enumerate(self.listed):
+            for key in point:
+                if key not in SWEEPABLE:
+                    raise ValueError(f"sweep key {key!r} cannot be swept; valid: "
+                                     f"{', '.join(SWEEPABLE)}")
+            if set(point) != set(keys):
+                raise ValueError(f"sweep.points[{i}] sets {sorted(point)} but sweep.points[0] "
+                                 f"sets {sorted(keys)}; every point must set the same keys")
+        texts = [point_key(p) for p in self.listed]
+        if len(set(texts)) != len(texts):
+            twice = next(p for p, t in zip(self.listed, texts) if texts.count(t) > 1)
+            raise ValueError(f"sweep.points lists a point twice: {point_label(twice)}")
+        for key, values in self.grid.items():
+            if key not in keys:
+                raise ValueError(f"sweep.grid.{key} is not a key of sweep.points "
+                                 f"({', '.join(keys) or 'none'})")
+            for i, point in enumerate(self.listed):
+                if point[key] not in values:
+                    raise ValueError(f"sweep.points[{i}] has {key}={point[key]!r}, not one of "
+                                     f"sweep.grid.{key} {list(values)}")
+        domain = {k: self.grid.get(k) or _distinct(p[k] for p in self.listed) for k in keys}
+        object.__setattr__(self, "grid", domain)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> SweepSpec:
         """Build from the `sweep` config node; unknown keys list the valid ones."""
-        valid = {f.name for f in fields(cls)}
+        valid = {f.name for f in fields(cls)} - {"listed"} | {"points"}
         unknown = sorted(set(values) - valid)
         if unknown:
             raise ValueError(f"unknown sweep key(s) {unknown}; valid: {sorted(valid)}")
         values = dict(values)
+        points = values.pop("points", None) or []
+        if not isinstance(points, (list, tuple)) or not all(isinstance(p, dict) for p in points):
+            raise ValueError(f"sweep.points must be a list of points ({{key: value, ...}}), got "
+                             f"{points!r}")
+        values["listed"] = tuple(dict(p) for p in points)
         values["grid"] = {k: list(v) if isinstance(v, (list, tuple)) else v
                           for k, v in (values.get("grid") or {}).items()}
         values["fixed"] = dict(values.get("fixed") or {})
@@ -143,7 +184,10 @@ class SweepSpec:
         return [OBJECTIVES[o] for o in objectives]
 
     def points(self) -> list[dict[str, Any]]:
-        """Every grid point in a stable order (one empty point for an empty grid)."""
+        """Every grid point in a stable order: the listed points, or the grid's product (one
+        empty point for an empty grid)."""
+        if self.listed:
+            return [dict(p) for p in self.listed]
         keys = list(self.grid)
         return [dict(zip(keys, combo)) for combo in itertools.product(*self.grid.values())]
 
@@ -152,10 +196,23 @@ class SweepSpec:
         return ArchSpec.from_dict({**base, **self.fixed, **point})
 
     def definition(self) -> dict[str, Any]:
-        """JSON-ready description (hashed to recognise the same sweep on resume)."""
-        return {
+        """JSON-ready description (hashed to recognise the same sweep on resume); `points` only
+        when listed, so a sweep without them hashes as before they existed."""
+        definition = {
             "name": self.name, "kind": self.kind, "grid": self.grid, "fixed": self.fixed,
             "space": {k: vars(p) for k, p in sorted(self.space.items())},
             "objectives": list(self.objectives),
             "n_trials": self.n_trials if self.kind == "search" else None,
         }
+        if self.listed:
+            definition["points"] = [dict(p) for p in self.listed]
+        return definition
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    """The values in first-seen order, each once."""
+    seen: list[Any] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen

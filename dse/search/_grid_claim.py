@@ -8,7 +8,6 @@ the study's results or trials, so a claim costs the same at 100 items and 100,00
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -21,7 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 from dse.core import interrupt
 from dse.core.config import RunConfig, Status
 from dse.core.status import StopReason
-from dse.core.sweep import point_key
+from dse.core.sweep import item_key, point_key, split_item_key
 from dse.search._items import WORKER, item_counts, record_stop
 from dse.store import ItemLease, ItemState, Store, WorkQueue
 
@@ -45,7 +44,7 @@ def fill_queue(cfg: RunConfig, store: Store, study: optuna.Study | None = None) 
     Optuna up front (WAITING) are failed: the queue runs those items now.
     """
     queue = store.queue(cfg.study_name)
-    items = [(point_key(point), seed) for point, seed in cfg.grid_items()]
+    items = [(item_key(point, budget), seed) for point, seed, budget in cfg.grid_items()]
     if queue.size() >= len(items):
         return queue
     if study is not None and queue.size() == 0:
@@ -68,8 +67,10 @@ def _lost_trials(storage: optuna.storages.RDBStorage, study: optuna.Study, item:
     one opened but not yet noted on the item. Only running trials are read (a few per worker)."""
     study_id = storage.get_study_id_from_name(study.study_name)
     running = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
-    return [t for t in running if t.user_attrs.get("point_key") == item.key and
-            t.user_attrs.get("seed") == item.seed and _fail(storage, t._trial_id)]
+    point, budget = split_item_key(item.key)
+    return [t for t in running if t.user_attrs.get("point_key") == point_key(point) and
+            t.user_attrs.get("budget") == budget and t.user_attrs.get("seed") == item.seed
+            and _fail(storage, t._trial_id)]
 
 
 def _fail(storage: optuna.storages.RDBStorage, trial_id: int) -> bool:
@@ -149,11 +150,12 @@ def open_trials(cfg: RunConfig, store: Store, study: optuna.Study,
     trials, kept = [], []
     try:
         for item in items:
-            point = dict(json.loads(item.key))
+            point, budget = split_item_key(item.key)
             template = FrozenTrial(
                 number=0, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
                 datetime_complete=None, params=point, distributions=_distributions(cfg),
-                user_attrs={"point_key": item.key, "seed": item.seed, "worker": WORKER,
+                user_attrs={"point_key": point_key(point), "seed": item.seed, "budget": budget,
+                            "worker": WORKER,
                             "worker_index": cfg.study.worker_index},
                 system_attrs={}, intermediate_values={}, trial_id=0)
             trial = optuna.Trial(study, storage.create_new_trial(study_id,

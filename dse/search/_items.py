@@ -17,23 +17,21 @@ from dse.core.candidate import Candidate
 from dse.core.config import RunConfig, Status
 from dse.core.records import ResultRecord
 from dse.core.status import StopReason
-from dse.core.sweep import point_key
+from dse.core.sweep import item_key
 from dse.search._results import record_failure
 from dse.store import Store
 
-__all__ = ["WORKER", "Item", "ItemCounts", "item_counts", "known_point", "queued_item",
-           "record_stop", "search_failures"]
+__all__ = ["WORKER", "Item", "ItemCounts", "item_counts", "known_point", "record_stop",
+           "search_failures", "trial_budget"]
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # who runs a trial, as a trial user attr
-Item = tuple[str, int]  # (point key, seed)
+Item = tuple[str, int]  # (item key: point and budget, dse.core.sweep.item_key; seed)
 
 
-def queued_item(trial: FrozenTrial | optuna.Trial) -> Item | None:
-    """The (point key, seed) a grid trial was queued for."""
-    attrs = trial.user_attrs
-    if "point_key" not in attrs:
-        return None
-    return attrs["point_key"], int(attrs["seed"])
+def trial_budget(trial: FrozenTrial | optuna.Trial) -> int | None:
+    """The training budget a grid trial was opened for (None: train.epochs; a search's)."""
+    budget = trial.user_attrs.get("budget")
+    return None if budget is None else int(budget)
 
 
 @dataclass(frozen=True)
@@ -53,11 +51,14 @@ def _uses_retry(record: ResultRecord) -> bool:
 
 def item_counts(cfg: RunConfig, results: list[ResultRecord]) -> ItemCounts:
     """Items with a final result, and items whose retries are used up."""
-    counted = {(point_key(r.point), r.seed) for r in results if r.status.final}
+    def item(r: ResultRecord) -> Item:
+        return item_key(r.point, cfg.result_budget(r)), r.seed
+
+    counted = {item(r) for r in results if r.status.final}
     failures = [r for r in results if _uses_retry(r)]
-    tries = Counter((point_key(r.point), r.seed) for r in failures)
-    exhausted = {item for item, n in tries.items() if n > cfg.study.max_retries}
-    last = {(point_key(r.point), r.seed): r.reason or "" for r in failures}
+    tries = Counter(item(r) for r in failures)
+    exhausted = {i for i, n in tries.items() if n > cfg.study.max_retries}
+    last = {item(r): r.reason or "" for r in failures}
     return ItemCounts(counted | exhausted, counted, last, tries)
 
 
@@ -92,6 +93,6 @@ def record_stop(cfg: RunConfig, store: Store, trial: FrozenTrial | optuna.Trial,
     `candidate` is its network, when the trial had resolved it."""
     point = known_point(trial)
     if point is not None:
-        record_failure(cfg, store, trial_number=trial.number, point=point,
+        record_failure(cfg.at_budget(trial_budget(trial)), store, trial_number=trial.number, point=point,
                        seed=int(trial.user_attrs.get("seed", 0)), reason=reason,
                        candidate=candidate)

@@ -15,7 +15,7 @@ import pytorch_lightning as pl
 
 from dse.core.candidate import Candidate
 from dse.core.config import DatasetConfig, RunConfig, Status
-from dse.core.records import ArchRecord, ResultRecord
+from dse.core.records import ArchRecord, CurvePoint, ResultRecord
 from dse.search._latency import objective_latency
 from dse.search._results import new_record
 from dse.store import Store
@@ -102,12 +102,23 @@ def _trained(result: TrainResult) -> dict[str, Any]:
     }
 
 
+def _curve(record: ResultRecord, result: TrainResult) -> list[CurvePoint]:
+    """The learning curve of a trained result, one point per validated epoch, under its trial."""
+    losses = result.history_loss
+    return [CurvePoint(study=record.study, trial_number=record.trial_number, epoch=epoch,
+                       val_top1=top1, val_top5=top5,
+                       train_loss=losses[epoch - 1] if epoch <= len(losses) else None)
+            for epoch, (top1, top5) in enumerate(zip(result.history, result.history_top5),
+                                                 start=1)]
+
+
 def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial_number: int,
                     seed: int, threads: int | None = None) -> TrialOutcome | None:
     """Store the result of a (point, seed) that needs no training, or return None.
 
     Over budget: rejected. The same network, seed, data and training stored by any study:
-    reused (its metrics and its weights artifact copied, with where they came from).
+    reused (its metrics, its weights artifact and its learning curve copied, with where they
+    came from).
     """
     arch = candidate.arch
     store.save_arch(arch)
@@ -132,6 +143,8 @@ def reject_or_reuse(cfg: RunConfig, store: Store, candidate: Candidate, *, trial
                      reason=f"same network as {earlier.study} trial {earlier.trial_number}",
                      **metrics, **common)
     store.save_result(record)
+    store.save_curve([replace(p, study=record.study, trial_number=trial_number)
+                      for p in store.curves(earlier.study, trial_number=earlier.trial_number)])
     return TrialOutcome(record, arch, objective_latency(cfg, store, candidate, threads=threads))
 
 
@@ -154,9 +167,10 @@ def train_seeds(cfg: RunConfig, store: Store, candidate: Candidate, *,
     """Train one point's seeds together (dse.training.train.fit_seeds) and store each seed's result.
 
     `keep` uploads each measured seed's weights before its result is saved (the result
-    names the artifact). Exceptions from training propagate with nothing stored (the worker
-    records them); optuna.TrialPruned (one seed, with a pruning callback) propagates after
-    the pruned result is stored.
+    names the artifact); each result's learning curve is saved right after it. Exceptions
+    from training propagate with nothing stored (the worker records them);
+    optuna.TrialPruned (one seed, with a pruning callback) propagates after the pruned
+    result is stored (without a curve: the epochs it ran are the Optuna trial's).
     """
     spec, arch, point = candidate.spec, candidate.arch, candidate.point
     data = data_for(cfg.dataset, spec.input_size)
@@ -178,6 +192,7 @@ def train_seeds(cfg: RunConfig, store: Store, candidate: Candidate, *,
                          point=point, seed=result.seed, arch=arch, **_trained(result),
                          **_kept(cfg, keep, number, result, arch))
         store.save_result(record)
+        store.save_curve(_curve(record, result))
         outcomes.append(TrialOutcome(record, arch))
     latency = objective_latency(cfg, store, candidate, threads=threads)
     return [replace(outcome, latency_ms=latency) for outcome in outcomes]

@@ -49,9 +49,11 @@ class Progress:
     """
 
     def __init__(self, total: int, *, done: int = 0, workers: int = 1, label: str = "",
-                 counter: Counter | None = None) -> None:
-        """Start counting at `done` of `total`."""
+                 counter: Counter | None = None, budgets: bool = False) -> None:
+        """Start counting at `done` of `total`; `budgets`: name each line's training budget
+        (a study with several)."""
         self.total, self.done, self.workers, self.label = total, done, workers, label
+        self.budgets = budgets
         self.counter = counter
         self.started = time.monotonic()
         self.finished_here = 0
@@ -80,8 +82,9 @@ class Progress:
         seconds = _fmt(record.wall_time_s, ".1f")
         extra = f"  ({record.reason})" if record.reason and record.status is not Status.COMPLETE \
             else ""
+        budget = f" epochs={record.budget}" if self.budgets and record.budget else ""
         line = (f"[{self.done:>{width}}/{self.total}] {self.label}{point_label(record.point)} "
-                f"seed={record.seed}  val {_fmt(record.val_top1)}  test {_fmt(record.test_top1)}  "
+                f"seed={record.seed}{budget}  val {_fmt(record.val_top1)}  test {_fmt(record.test_top1)}  "
                 f"{size}  {seconds} s  {record.status.value}{extra}")
         if self.interactive:
             filled = round(20 * self.done / max(1, self.total))

@@ -23,8 +23,9 @@ def new_record(cfg: RunConfig, *, trial_number: int, point: dict[str, Any], seed
     return ResultRecord(
         study=cfg.study_name, trial_number=trial_number, point=point, seed=seed,
         fingerprint=arch.fingerprint if arch else "", dataset=cfg.dataset_key,
-        train_config_hash=cfg.train_hash, budget=cfg.train.epochs, status=status, git_commit=prov["git_commit"],
-        config_hash=stable_hash(cfg.definition()), versions=prov["versions"], **values,
+        train_config_hash=cfg.train_hash, budget=cfg.train.epochs, status=status,
+        git_commit=prov["git_commit"], config_hash=stable_hash(cfg.definition()),
+        versions=prov["versions"], **values,
     )
 
 

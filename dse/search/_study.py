@@ -247,7 +247,7 @@ def worker_process(cfg: RunConfig, layout: Layout, setup: Callable[[], None] | N
     threads = layout.threads
     with open_store(cfg.storage_url) as store:
         progress = Progress(cfg.total(), workers=layout.workers, label=_label(layout, number),
-                            counter=study_counter(cfg, store))
+                            counter=study_counter(cfg, store), budgets=len(cfg.budgets) > 1)
         try:
             _work(cfg, store, study_storage(cfg, store), threads, progress)
         except KeyboardInterrupt as exc:
@@ -316,7 +316,8 @@ def run_study(cfg: RunConfig, *, worker_setup: Callable[[], None] | None = None)
                   f"in {shown}", flush=True)
             threads = layout.threads
             progress = Progress(total, done=done, workers=layout.workers,
-                                label=_label(layout, 1), counter=study_counter(cfg, store))
+                                label=_label(layout, 1), counter=study_counter(cfg, store),
+                                budgets=len(cfg.budgets) > 1)
             ctx = multiprocessing.get_context("spawn")
             extra = [ctx.Process(target=worker_process, args=(cfg, layout, worker_setup, n))
                      for n in range(2, layout.workers + 1)]

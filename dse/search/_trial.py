@@ -25,7 +25,7 @@ from dse.search._artifacts import open_artifact_store, upload_bytes, upload_weig
 from dse.search._claim import trial_id
 from dse.search._compression import KeepBytes, compress_outcome
 from dse.search._hypervolume import record_hypervolume
-from dse.search._items import known_point, record_stop
+from dse.search._items import known_point, record_stop, trial_budget
 from dse.search._objective import (
     KeepWeights,
     PruningCallback,
@@ -165,7 +165,7 @@ def end_unfinished(cfg: RunConfig, store: Store, study: optuna.Study,
     for trial in trials:
         record = None
         if reason is StopReason.ERROR:
-            record = record_failure(cfg, store, trial_number=trial.number,
+            record = record_failure(cfg.at_budget(trial_budget(trial)), store, trial_number=trial.number,
                                     point=known_point(trial) or {},
                                     seed=int(trial.user_attrs.get("seed", 0)),
                                     reason=reason.stored(detail), candidate=candidate)
@@ -185,6 +185,7 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
     pass. Whatever stops the pass ends every trial it leaves unfinished: stored as failed
     (retried later, or interrupted) and told FAIL.
     """
+    cfg = cfg.at_budget(trial_budget(trials[0]))  # a grid item's training budget
     seeds = {t.number: int(t.user_attrs.get("seed", 0)) for t in trials}
     todo = list(trials)
     candidate: Candidate | None = None
@@ -236,10 +237,11 @@ def _run_group(cfg: RunConfig, store: Store, study: optuna.Study,
 def run_claim(cfg: RunConfig, store: Store, study: optuna.Study,
               storage: optuna.storages.RDBStorage, trials: list[optuna.Trial],
               progress: Progress, threads: int | None) -> None:
-    """Run a claim's trials, one pass per point (a claim normally holds one point)."""
-    groups: dict[str, list[optuna.Trial]] = {}
+    """Run a claim's trials, one pass per point and budget (a claim normally holds one)."""
+    groups: dict[tuple[str, int | None], list[optuna.Trial]] = {}
     for trial in trials:
-        groups.setdefault(trial.user_attrs.get("point_key", str(trial.number)), []).append(trial)
+        key = trial.user_attrs.get("point_key", str(trial.number)), trial_budget(trial)
+        groups.setdefault(key, []).append(trial)
     queue = list(groups.values())
     try:
         while queue:

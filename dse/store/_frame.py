@@ -21,8 +21,8 @@ _ARCH_COLUMNS = ("params", "size_bytes", "size_mb", "macs", "activations")
 # nullable (Int64); text is pandas' str dtype (missing = NaN); times are UTC.
 _DTYPES = {
     **dict.fromkeys(("trial_number", "seed"), "int64"),
-    **dict.fromkeys(("epochs", "reused_from", "id", "params", "size_bytes", "macs", "activations"),
-                    "Int64"),
+    **dict.fromkeys(("epochs", "budget", "reused_from", "id", "params", "size_bytes", "macs",
+                     "activations"), "Int64"),
     **dict.fromkeys(("val_top1", "val_top5", "test_top1", "test_top5", "train_loss", "wall_time_s",
                      "images_per_s", "size_mb"), "float64"),
     **dict.fromkeys(("study", "fingerprint", "dataset", "train_config_hash", "status", "device",

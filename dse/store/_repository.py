@@ -25,6 +25,7 @@ from dse.core.records import (
 )
 from dse.core.study_records import StudyRecords
 from dse.core.sweep import item_key
+from dse.store._curves import CurveMethods
 from dse.store._engine import connect
 from dse.store._lock import named_lock
 from dse.store._queue import WorkQueue, item_done
@@ -82,8 +83,9 @@ def _result_record(row: ResultRow) -> ResultRecord:
     return ResultRecord(id=row.id, **values)
 
 
-class Store:
-    """Architectures and results in one SQL database (a SQLite file or PostgreSQL).
+class Store(CurveMethods):
+    """Architectures, results and their learning curves (save_curve, curves) in one SQL
+    database (a SQLite file or PostgreSQL).
 
     Safe to use from several processes at once; each process opens its own Store.
     """
@@ -293,13 +295,13 @@ class Store:
 
         Returns:
             Its results (empty for an unknown study), their networks, those networks'
-            latencies, its compressions and its hypervolume history.
+            latencies, its compressions, its hypervolume history and its learning curves.
         """
         results = self.results(study)
         archs = self.archs(r.fingerprint for r in results)
         return StudyRecords(study, results, archs, latencies=self.latencies(archs),
                             compressions=self.compressions(study),
-                            hypervolume=self.hypervolume(study))
+                            hypervolume=self.hypervolume(study), curves=self.curves(study))
 
     def studies(self) -> list[str]:
         """Names of the studies that have results, sorted.

@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "CompressionRow", "HypervolumeRow", "ItemRow",
-           "LatencyRow", "ResultRow"]
+__all__ = ["ADDED_COLUMNS", "ArchRow", "Base", "CompressionRow", "CurveRow", "HypervolumeRow",
+           "ItemRow", "LatencyRow", "ResultRow"]
 
 
 class Base(DeclarativeBase):
@@ -160,6 +160,25 @@ class HypervolumeRow(Base):
     reference: Mapped[list[float]] = mapped_column(JSON)  # one value per objective
     history: Mapped[list[list[float]]] = mapped_column(JSON)  # [trial number, hypervolume]
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CurveRow(Base):
+    """One epoch of a trial's learning curve (dse_curves; dse.store._curves), once per
+    (study, trial, epoch). A store made before curves existed gains the table when opened."""
+
+    __tablename__ = "dse_curves"
+    # its index also serves the reads, by study or by (study, trial): they are its prefixes
+    __table_args__ = (
+        UniqueConstraint("study", "trial_number", "epoch", name="uq_dse_curves_epoch"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    study: Mapped[str] = mapped_column(String)
+    trial_number: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[int] = mapped_column(Integer)  # 1-based
+    val_top1: Mapped[float | None] = mapped_column(Double)
+    val_top5: Mapped[float | None] = mapped_column(Double)
+    train_loss: Mapped[float | None] = mapped_column(Double)  # mean over the epoch's steps
 
 
 class ItemRow(Base):

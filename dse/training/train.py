@@ -48,6 +48,9 @@ class TrainResult:
     train_time_s: float = 0.0  # time inside training epochs
     images_per_s: float = 0.0  # training images per second
     history: list[float] = field(default_factory=list)  # val top-1 after each epoch
+    history_top5: list[float] = field(default_factory=list)  # val top-5 after each epoch
+    # mean train loss of each epoch (NaN or infinite once diverged; None: no step ran)
+    history_loss: list[float | None] = field(default_factory=list)
     # the trained network's state dict, as a one-copy model holds it
     weights: dict[str, torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
@@ -110,7 +113,10 @@ class Classifier(pl.LightningModule):
         self.diverged = [False] * self.copies
         self.seen = 0  # training images per copy
         self.train_time = 0.0
+        # per copy, after each epoch: val top-1 (a pruner reads it), val top-5, mean train loss
         self.history: list[list[float]] = [[] for _ in range(self.copies)]
+        self.history_top5: list[list[float]] = [[] for _ in range(self.copies)]
+        self.history_loss: list[list[float | None]] = [[] for _ in range(self.copies)]
         self._epoch_losses: list[torch.Tensor] = []
         self.last_train_loss: list[float | None] = [None] * self.copies
         self._val = torch.zeros(3, self.copies, dtype=torch.long)
@@ -152,11 +158,14 @@ class Classifier(pl.LightningModule):
         self._t0 = time.perf_counter()
 
     def on_train_epoch_end(self) -> None:
-        """Stop the epoch clock and record each copy's mean loss."""
+        """Stop the epoch clock and record each copy's mean loss (after the epoch's validation)."""
         self.train_time += time.perf_counter() - self._t0
+        means: list[float | None] = [None] * self.copies
         if self._epoch_losses:
-            means = torch.stack(self._epoch_losses).mean(0).tolist()
-            self.last_train_loss = [float(m) for m in means]
+            means = [float(m) for m in torch.stack(self._epoch_losses).mean(0).tolist()]
+            self.last_train_loss = means
+        for k in range(self.copies):
+            self.history_loss[k].append(means[k])
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
         """Count each copy's top-1 and top-5 hits (every copy sees the same images)."""
@@ -167,12 +176,15 @@ class Classifier(pl.LightningModule):
             self._val[:, k] += torch.tensor([top1, top5, len(labels)])
 
     def on_validation_epoch_end(self) -> None:
-        """Publish val_top1 of the first copy (read by callbacks such as a pruner)."""
-        top1 = (self._val[0] / self._val[2].clamp_min(1)).tolist()
+        """Record each copy's val top-1 and top-5; publish val_top1 of the first copy (read by
+        callbacks such as a pruner)."""
+        # hits / images in double precision: the last epoch's equals the result's val top-1
+        top1, top5 = (self._val[:2].double() / self._val[2].clamp_min(1)).tolist()
         self._val.zero_()
         if not self.trainer.sanity_checking:
             for k in range(self.copies):
                 self.history[k].append(top1[k])
+                self.history_top5[k].append(top5[k])
         self.log("val_top1", top1[0], prog_bar=True, logger=False)
 
     def configure_optimizers(self) -> Any:
@@ -346,7 +358,8 @@ def fit_seeds(arch: ArchSpec, data: DataModule, cfg: TrainConfig, *, seeds: Sequ
             train_loss=module.last_train_loss[k],
             wall_time_s=elapsed * share, train_time_s=module.train_time * share,
             images_per_s=module.seen / (module.train_time * share) if module.train_time else 0.0,
-            history=module.history[k], weights=copy_state(module.model, k), **metrics,
+            history=module.history[k], history_top5=module.history_top5[k],
+            history_loss=module.history_loss[k], weights=copy_state(module.model, k), **metrics,
         ))
     return results
 

@@ -19,9 +19,12 @@ def test_a_study_is_judged_on_the_compression_claims_only_with_compressions() ->
     results, archs, comps = _study()
     plain = study_verdicts(records(results, archs))
     judged = study_verdicts(records(results, archs, compressions=comps))
-    assert len(plain) == len(PAPER_CLAIMS)
-    assert len(judged) == len(PAPER_CLAIMS) + len(COMPRESSION_CLAIMS)
+    assert len(plain) == sum(len(c.metrics) for c in PAPER_CLAIMS)  # top-1 and top-5 each
     assert judged[:len(plain)] == plain
+    # each compression claim on each metric and on each compressed network apart
+    rest = [(v.claim, v.metric.value, v.network) for v in judged[len(plain):]]
+    assert rest == [(c.id, m.value, n) for c in COMPRESSION_CLAIMS for m in c.metrics
+                    for n in ("sr=0.25", "sr=0.75")]
     assert any(v.verdict != "not tested" for v in judged[len(plain):])
 
 

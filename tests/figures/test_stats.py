@@ -126,7 +126,7 @@ def test_summary_and_front_print_accuracies_and_metaparameters() -> None:
                result(large, {"sr": 1 / 3}, top1=0.71234, top5=0.95, trial=2)]
     summary = study_summary("s", results, [small, large])
     rows = summary_text(summary, title="T").splitlines()[2:]
-    assert [re.split(r"\s{2,}", row)[3:5] for row in rows] == [["55.0% ± 7.1", "90.0% ± 0.0"],
+    assert [re.split(r"\s{2,}", row)[4:6] for row in rows] == [["55.0% ± 7.1", "90.0% ± 0.0"],
                                                       ["71.2% ± 0.0", "95.0% ± 0.0"]]
     front = front_text(summary, title="F").splitlines()
     assert front[2].split() == ["size", "MB", "val", "top-1", "test", "top-1", *NAMES]

@@ -31,8 +31,8 @@ def test_summary_counts_statuses_and_finds_best_and_front() -> None:
     assert [g.point for g in summary.front] == [{"sr": 0.25}, {"sr": 0.75}]
     text = summary_markdown(summary, figures=[("Figure 3a", "what it shows")])
     assert text.startswith("## dse summary: s")
-    assert "| sr=0.25 | 2 | 0.400 | 55.0% ± 7.1 |" in text
-    assert "| sr=1.0 | 0 | 2.000 | - | - | failed 1 |" in text
+    assert "| sr=0.25 | - | 2 | 0.400 | 55.0% ± 7.1 |" in text
+    assert "| sr=1.0 | - | 0 | 2.000 | - | - | failed 1 |" in text
     assert "- **Figure 3a**: what it shows" in text
 
 

@@ -148,5 +148,5 @@ def test_only_a_study_with_compressions_gets_table2() -> None:
 
 def test_a_spec_can_only_name_stored_records() -> None:
     with pytest.raises(ValueError, match="extras and needs must be among latencies, "
-                                         "compressions, hypervolume, got 'weights'"):
+                                         "compressions, hypervolume, curves, got 'weights'"):
         type(FIGURES["table2"])("x", None, table2_info, plot_table2, needs="weights")

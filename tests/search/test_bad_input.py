@@ -57,6 +57,9 @@ def _refused(out: object, needle: str) -> None:
         (("dataset.name=mnist",), "unknown dataset 'mnist'; valid: digits, cifar10, imagefolder"),
         (("study.max_size_mb=0.01",), "no grid point meets the budget"),
         (("train.epochs=2",), "study 'squeeze_ratio-digits' already exists"),
+        (("study.budgets=[0,1]",), "study.budgets must hold positive whole epoch counts, got 0"),
+        (("study.budgets=[1,1]",), "study.budgets lists a budget twice: [1, 1]"),
+        (("+sweep=pareto", "study.budgets=[1,2]"), "study.budgets applies to grid sweeps"),
     ],
 )
 def test_refused_and_nothing_changed(stored: tuple[Path, str], overrides: tuple[str, ...],

@@ -26,7 +26,7 @@ from dse.core import interrupt
 from dse.core.config import RunConfig, run_config
 from dse.core.records import ResultRecord, arch_record, counted_results
 from dse.core.status import StopReason
-from dse.core.sweep import point_key
+from dse.core.sweep import item_key, point_key
 from dse.search import _claim, _trial
 from dse.search._claim import claim
 from dse.search._grid_claim import lease_seconds
@@ -59,7 +59,7 @@ def _save_complete(cfg: RunConfig, store: Store, trial: optuna.Trial) -> None:
         study=cfg.study_name, trial_number=trial.number, point=point,
         seed=int(trial.user_attrs["seed"]), fingerprint=arch.fingerprint,
         dataset=cfg.dataset_key, train_config_hash=cfg.train_hash, status="complete",
-        val_top1=0.9, test_top1=0.9))
+        val_top1=0.9, test_top1=0.9, budget=trial.user_attrs.get("budget")))
     trial.study.tell(trial, 0.9)
 
 
@@ -89,7 +89,7 @@ def test_a_worker_killed_between_its_claim_and_its_trial_does_not_stall_the_stud
     cfg, store, storage, study = _open(tmp_path, *GRID)
     lost = store.queue(cfg.study_name).claim("A", lease_s=lease_seconds(cfg), group=1,
                                              max_retries=2)  # A dies before opening its trial
-    assert [(i.key, i.seed) for i in lost] == [(point_key({"sr": 0.25}), 0)]
+    assert [(i.key, i.seed) for i in lost] == [(item_key({"sr": 0.25}, cfg.train.epochs), 0)]
     got = claim(cfg, store, study, storage)  # B, at once: takes the next item, not A's
     assert got.trial is not None
     assert store.queue(cfg.study_name).counts().running == 2  # A's hold and B's
@@ -97,7 +97,7 @@ def test_a_worker_killed_between_its_claim_and_its_trial_does_not_stall_the_stud
     time.sleep(lease_seconds(cfg) + 0.2)  # A's lease runs out
     with caplog.at_level(logging.WARNING):
         again = claim(cfg, store, study, storage)
-    assert again.trial is not None and again.trial.user_attrs["point_key"] == lost[0].key
+    assert again.trial is not None and again.trial.user_attrs["point_key"] == point_key({"sr": 0.25})
     assert "lost its worker before its trial began; it runs again here (try 2 of 3)" in caplog.text
     assert store.results(cfg.study_name) == []  # no trial ran: nothing to store
     store.close()

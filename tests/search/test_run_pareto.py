@@ -56,7 +56,8 @@ def test_budgets_reach_the_sampler_as_constraints(tmp_path: Path) -> None:
     ("overrides", "needle"),
     [
         (("+sweep=nope",),
-         "Could not find 'sweep/nope' Available options in 'sweep': bypass compression pareto"),
+         "Could not find 'sweep/nope' Available options in 'sweep': bypass claims compression "
+         "pareto"),
         (("sampler=sa",), "Available options in 'sampler': anneal gp nsga2 qmc random tpe"),
         (("dataset=mnist",), "Available options in 'dataset'"),
         (("arch.sr=3",), "sr must be in (0, 1], got 3"),

@@ -11,6 +11,8 @@ from dse.core.presets import preset
 from dse.core.records import ArchRecord, ResultRecord, arch_record
 from dse.store import driver_url, open_store
 
+BUDGET = 20  # the training budget (epochs) of the results `result` makes
+
 
 def proxy_arch(**overrides: Any) -> ArchRecord:
     """The CPU proxy network's record, with any ArchSpec field overridden."""
@@ -18,11 +20,11 @@ def proxy_arch(**overrides: Any) -> ArchRecord:
 
 
 def result(arch: ArchRecord, **fields: Any) -> ResultRecord:
-    """A complete result of `arch` in study "s", trial 0, with any field overridden."""
+    """A complete result of `arch` in study "s", trial 0, at BUDGET, with any field overridden."""
     values: dict[str, Any] = {
         "study": "s", "trial_number": 0, "point": {"sr": arch.arch["sr"]}, "seed": 0,
         "fingerprint": arch.fingerprint, "dataset": "digits", "train_config_hash": "t" * 16,
-        "status": "complete", "val_top1": 0.9, "val_top5": 0.99,
+        "status": "complete", "val_top1": 0.9, "val_top5": 0.99, "budget": BUDGET,
     }
     return ResultRecord(**{**values, **fields})
 

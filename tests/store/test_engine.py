@@ -142,7 +142,8 @@ def test_a_store_of_an_older_release_gains_the_new_columns_and_keeps_its_rows(
         store_url: str) -> None:
     from sqlalchemy import Connection, text
 
-    added = ("threads", "seed_batch", "weights_artifact", "weights_store", "weights_bytes")
+    added = ("threads", "seed_batch", "weights_artifact", "weights_store", "weights_bytes",
+             "budget")
 
     def first_release(conn: Connection) -> None:
         """The first release's schema: no column added since."""
@@ -153,8 +154,9 @@ def test_a_store_of_an_older_release_gains_the_new_columns_and_keeps_its_rows(
     with open_store(store_url) as store:
         old = store.results("s")
         store.save_result(result(arch, threads=1, seed_batch=3, trial_number=1,
-                                 weights_artifact="a-b", weights_store="/w", weights_bytes=9))
+                                 weights_artifact="a-b", weights_store="/w", weights_bytes=9,
+                                 budget=20))
         both = store.results("s")
-    assert [(r.trial_number, *(getattr(r, c) for c in added)) for r in old] == [(0, *[None] * 5)]
+    assert [(r.trial_number, *(getattr(r, c) for c in added)) for r in old] == [(0, *[None] * 6)]
     assert [tuple(getattr(r, c) for c in added) for r in both] == [
-        (None,) * 5, (1, 3, "a-b", "/w", 9)]
+        (None,) * 6, (1, 3, "a-b", "/w", 9, 20)]

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from dse.core.records import ArchRecord
-from dse.core.sweep import point_key
+from dse.core.sweep import item_key
 from dse.store import ItemLease, ItemState, Store, WorkQueue, open_store
-from store._records import proxy_arch, result
+from store._records import BUDGET, proxy_arch, result
 from store._workers import claim_all, run_at_once
 
 LEASE = 2.0  # seconds: long enough that a loaded machine's next statement comes within it
-ITEMS = [(point_key({"sr": sr}), seed) for sr in (0.25, 0.5, 1.0) for seed in range(2)]
+ITEMS = [(item_key({"sr": sr}, BUDGET), seed) for sr in (0.25, 0.5, 1.0) for seed in range(2)]
 
 
 def test_items_are_queued_once_and_claimed_in_order_a_points_seeds_together(
@@ -90,7 +90,7 @@ def _leased_proxy(store: Store, *, lease_s: float) -> tuple[WorkQueue, ItemLease
     network saved."""
     arch = proxy_arch(sr=0.25)
     queue = store.queue("s")
-    queue.fill([(point_key({"sr": 0.25}), 0)])
+    queue.fill([(item_key({"sr": 0.25}, BUDGET), 0)])
     [item] = queue.claim("a", lease_s=lease_s, group=1, max_retries=0)
     store.save_arch(arch)
     return queue, item, arch
@@ -135,7 +135,7 @@ def test_items_settled_before_the_queue_existed_keep_their_state(store_url: str)
 
 def test_workers_claiming_at_once_take_every_item_exactly_once(store_url: str,
                                                                tmp_path: Path) -> None:
-    items = [(point_key({"sr": i / 100}), seed) for i in range(1, 41) for seed in range(2)]
+    items = [(item_key({"sr": i / 100}, BUDGET), seed) for i in range(1, 41) for seed in range(2)]
     with open_store(store_url) as store:
         store.queue("s").fill(items)
     outs = [str(tmp_path / f"w{n}.txt") for n in range(4)]

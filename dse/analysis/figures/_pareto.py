@@ -127,7 +127,8 @@ class ParetoInfo:
         for p in self.points:
             g, c = p.group, p.compressed_top1
             rows.append({
-                "point": point_label(g.point), **{k: g.arch.get(k) for k in NAMES}, "n": g.n,
+                "point": point_label(g.point), **{k: g.arch.get(k) for k in NAMES},
+                "budget": g.budget, "n": g.n,
                 "size_mb": p.size_mb,
                 "top1_mean": g.top1.mean, "top1_sd": g.top1.sd, "top5_mean": g.top5.mean,
                 "top5_sd": g.top5.sd, "pareto": p.on_front, "macs": p.macs,

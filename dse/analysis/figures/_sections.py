@@ -22,14 +22,18 @@ __all__ = ["SECTIONS", "SectionSpec", "SummaryInfo", "VerdictsInfo", "study_note
 
 SUMMARY_CAPTION = "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes."
 VERDICTS_CAPTION = (
-    "Each claim compares two values of one metaparameter on test top-1, each (point, seed) "
-    "counted once; effect = difference of means over seeds, with Welch's 95 % interval. "
-    "'No better' claims allow a 1 pp margin. A claim this study's points cannot test is "
-    "'not tested'. Every column: verdicts.csv.")
+    "Each claim compares two values of one metaparameter, each (point, seed) counted once; "
+    "effect = difference of means over seeds, with Welch's 95 % interval. Every accuracy "
+    "claim is judged on test top-1 (primary) and on test top-5 (metric); 'paper's metric' is "
+    "what the paper stated it in (Figure 3: top-5). 'No better' claims allow a 1 pp margin. "
+    "A study trained at several budgets is judged at each apart, and 'stability' says whether "
+    "the verdict holds as the budget grows: stable, settles at B (undecided below B), flips at "
+    "B, undecided, or one budget. A claim this study's points cannot test is 'not tested'. "
+    "Every column: verdicts.csv.")
 COMPRESSION_CAPTION = (
-    " Table 2 claims compare each compressed network with the same trial at 32 bits: the "
-    "top-1 drop (paired t interval, 1 pp allowed) and the size ratio (t interval over trials, "
-    "against the paper's 7.3x and 10.2x).")
+    " Table 2 claims compare each compressed network with the same trial at 32 bits, network "
+    "by network: the accuracy drop (paired t interval, 1 pp allowed) and the size ratio (t "
+    "interval over trials, against the paper's 7.3x and 10.2x); 2 trials of a network at least.")
 
 
 @dataclass(frozen=True)

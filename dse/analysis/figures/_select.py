@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from dse.analysis.figures._claims_budget import MIN_BUDGETS, claims_budget_info, plot_claims_budget
+from dse.analysis.figures._curves import curves_info, plot_curves
 from dse.analysis.figures._edf import MIN_EDF_POINTS, edf_info, plot_edf
 from dse.analysis.figures._export import plotly_div
 from dse.analysis.figures._fig3 import FIG3A, FIG3B
@@ -52,6 +54,10 @@ class FigureSpec:
     extras: tuple[str, ...] = ()  # of EXTRAS: what its data step also takes, by keyword
     needs: str | None = None  # of EXTRAS: a study gets it only when it has some of these
     min_points: int = 0  # a study gets it only with this many measured points
+    # its data step takes every training budget's results; else (a figure of points) only
+    # the largest budget's, when a study has several (StudyRecords.at_largest_budget)
+    all_budgets: bool = False
+    min_budgets: int = 0  # a study gets it only with measured results at this many budgets
 
     def __post_init__(self) -> None:
         """Check that `extras` and `needs` name stored records the registry can pass."""
@@ -70,6 +76,7 @@ class FigureSpec:
         Returns:
             What the data step returns.
         """
+        records = records if self.all_budgets else records.at_largest_budget()
         return self.info(records.results, records.archs,
                          **{name: getattr(records, name) for name in self.extras})
 
@@ -99,6 +106,10 @@ FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in (
     FigureSpec("hypervolume", None, hypervolume_info, plot_hypervolume,
                extras=("hypervolume",), needs="hypervolume"),
     FigureSpec("edf", None, edf_info, plot_edf, min_points=MIN_EDF_POINTS),
+    FigureSpec("learning_curves", None, curves_info, plot_curves, extras=("curves",),
+               needs="curves", all_budgets=True),  # a line per budget
+    FigureSpec("claims_by_budget", None, claims_budget_info, plot_claims_budget,
+               extras=("compressions",), all_budgets=True, min_budgets=MIN_BUDGETS),
 )}
 
 
@@ -109,7 +120,9 @@ def select_figures(records: StudyRecords) -> list[FigureSpec]:
     study's swept keys and no other swept key taking more than one value: a search over many
     keys at once reproduces none of them, and gets accuracy vs size only. Table 2 needs
     stored compressions, the hypervolume history a multi-objective study's reference point,
-    and the EDF view MIN_EDF_POINTS measured points (fewer say little of a distribution).
+    the EDF view MIN_EDF_POINTS measured points (fewer say little of a distribution), the
+    learning curves stored curves, and the claims against the budget measured results at
+    MIN_BUDGETS training budgets.
 
     Args:
         records: the study's records (Store.study_records).
@@ -120,7 +133,8 @@ def select_figures(records: StudyRecords) -> list[FigureSpec]:
     results = records.results
     keys, varying = set(swept_keys(results)), set(varying_keys(results))
     points = sum(g.top1.mean is not None for g in group_points(results, []))
+    budgets = {r.budget for r in results if r.status.measured and r.budget is not None}
     return [spec for spec in FIGURES.values()
             if (spec.key is None or (spec.key in keys and varying <= {spec.key}))
             and (spec.needs is None or bool(getattr(records, spec.needs)))
-            and points >= spec.min_points]
+            and points >= spec.min_points and len(budgets) >= spec.min_budgets]

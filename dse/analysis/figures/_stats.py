@@ -63,6 +63,7 @@ class PointGroup:
     fingerprint: str | None = None  # the network's (None when unknown)
     # validation top-1 over the same results: the model-selection split a front is picked on
     val1: Stat = Stat(None, None, 0)
+    budget: int | None = None  # the training budget (epochs) of its results
 
     @property
     def n(self) -> int:
@@ -89,7 +90,9 @@ def arch_map(archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> dict[str
 
 def group_points(results: Sequence[ResultRecord],
                  archs: Mapping[str, ArchRecord] | Iterable[ArchRecord]) -> list[PointGroup]:
-    """One group per distinct point, in first-seen order; points with no measurement included.
+    """One group per distinct point and training budget, in first-seen order; points with no
+    measurement included. A result stored without a budget (a failure from before budgets
+    existed) joins its point's group when the study has one budget.
 
     Args:
         results: the study's results (any status).
@@ -100,12 +103,15 @@ def group_points(results: Sequence[ResultRecord],
         measured results (one per seed), the size, and the status counts of every result.
     """
     networks = arch_map(archs)
-    members: dict[str, list[ResultRecord]] = {}
+    budgets = {r.budget for r in results if r.budget is not None}
+    only = next(iter(budgets)) if len(budgets) == 1 else None
+    members: dict[tuple[str, int | None], list[ResultRecord]] = {}
     for result in results:
-        members.setdefault(point_key(result.point), []).append(result)
+        budget = only if result.budget is None else result.budget
+        members.setdefault((point_key(result.point), budget), []).append(result)
     counted = {id(r) for r in counted_results(results)}
     groups = []
-    for recs in members.values():
+    for (_, budget), recs in members.items():
         good = [r for r in recs if id(r) in counted and measured(r)]
         known = [networks[r.fingerprint] for r in (good or recs) if r.fingerprint in networks]
         size = max(a.size_mb for a in known) if known else None
@@ -114,7 +120,7 @@ def group_points(results: Sequence[ResultRecord],
             top1=stat(r.test_top1 for r in good), top5=stat(r.test_top5 for r in good),
             seeds=tuple(r.seed for r in good), statuses=dict(Counter(r.status.value for r in recs)),
             fingerprint=known[0].fingerprint if known else None,
-            val1=stat(r.val_top1 for r in good),
+            val1=stat(r.val_top1 for r in good), budget=budget,
         ))
     return groups
 

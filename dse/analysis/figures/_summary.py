@@ -20,7 +20,7 @@ from dse.core.sweep import point_label
 __all__ = ["StudySummary", "aligned_lines", "front_text", "html_table", "study_summary",
            "summary_html", "summary_markdown", "summary_text"]
 
-COLUMNS = ("point", "n seeds", "size MB", "test top-1", "test top-5", "statuses")
+COLUMNS = ("point", "budget", "n seeds", "size MB", "test top-1", "test top-5", "statuses")
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class StudySummary:
     results: int
     statuses: dict[str, int]  # status -> count
     points: list[PointGroup]  # in the study's order
-    best: PointGroup | None  # highest mean test top-1
-    # Pareto front of (size, mean validation top-1), by size: picked on the model-selection
-    # split, so the test accuracy it reports stays an honest estimate
+    best: PointGroup | None  # highest mean test top-1 (at the largest training budget)
+    # Pareto front of (size, mean validation top-1), by size, at the largest budget: picked on
+    # the model-selection split, so the test accuracy it reports stays an honest estimate
     front: list[PointGroup]
 
 
@@ -51,9 +51,11 @@ def study_summary(study: str, results: Sequence[ResultRecord],
         The summary.
     """
     points = group_points(results, archs)
-    scored = [g for g in points if g.val1.mean is not None and g.size_mb is not None]
+    largest = max((g.budget for g in points if g.budget is not None), default=None)
+    final = [g for g in points if g.budget in (largest, None)]
+    scored = [g for g in final if g.val1.mean is not None and g.size_mb is not None]
     pairs = [(g.size_mb or 0.0, g.val1.mean or 0.0) for g in scored]
-    best = max((g for g in points if g.top1.mean is not None),
+    best = max((g for g in final if g.top1.mean is not None),
                key=lambda g: g.top1.mean or 0.0, default=None)
     return StudySummary(
         study=study, dataset=dataset_name(results), results=len(results),
@@ -71,7 +73,9 @@ def _cells(group: PointGroup) -> list[str]:
     """The displayed cells of one point, in COLUMNS order."""
     size = "-" if group.size_mb is None else f"{group.size_mb:.3f}"
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(group.statuses.items()))
-    return [_label(group), str(group.n), size, group.top1.as_percent(), group.top5.as_percent(), statuses]
+    budget = "-" if group.budget is None else str(group.budget)
+    return [_label(group), budget, str(group.n), size, group.top1.as_percent(),
+            group.top5.as_percent(), statuses]
 
 
 def summary_markdown(summary: StudySummary, *,
@@ -91,8 +95,9 @@ def summary_markdown(summary: StudySummary, *,
              "Test accuracy: mean ± sd over seeds; size in MB = 2^20 bytes (32-bit weights).",
              ""]
     if summary.best is not None:
+        at = "" if summary.best.budget is None else f", {summary.best.budget} epochs"
         lines += [f"Best test top-1: **{_label(summary.best)}**, {summary.best.top1.as_percent()} "
-                  f"at {summary.best.size_mb or 0:.3f} MB.", ""]
+                  f"at {summary.best.size_mb or 0:.3f} MB{at}.", ""]
     if summary.front:
         lines += ["Pareto front (max validation top-1, min size; picked on validation): "
                   + "; ".join(f"{_label(g)} ({g.size_mb or 0:.3f} MB)" for g in summary.front),

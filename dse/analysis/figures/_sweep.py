@@ -66,12 +66,13 @@ class SweepInfo:
 
     def rows(self) -> list[dict[str, Any]]:
         """CSV rows: one per point of this study, then the paper's points (column `source`)."""
-        rows = [{"source": STUDY_SOURCE, "dataset": self.dataset, self.key: p.value, "n": p.n,
+        rows = [{"source": STUDY_SOURCE, "dataset": self.dataset, self.key: p.value,
+                 "budget": p.group.budget, "n": p.n,
                  "size_mb": p.group.size_mb, "top1_mean": p.group.top1.mean,
                  "top1_sd": p.group.top1.sd, "top5_mean": p.group.top5.mean,
                  "top5_sd": p.group.top5.sd} for p in self.points]
         rows += [{"source": f"paper: {PAPER_SOURCE}, {self.paper.figure}",
-                  "dataset": self.paper.dataset, self.key: q.value, "n": None,
+                  "dataset": self.paper.dataset, self.key: q.value, "budget": None, "n": None,
                   "size_mb": q.size_mb, "top1_mean": None, "top1_sd": None, "top5_mean": q.top5,
                   "top5_sd": None} for q in self.paper.points]
         return rows

@@ -61,7 +61,7 @@ class Table3Info:
     def rows(self) -> list[dict[str, Any]]:
         """CSV rows: one per bypass kind, this study's columns and the paper's."""
         return [{"architecture": r.label, "bypass": r.bypass, "dataset": self.dataset,
-                 "n": r.group.n, "size_mb": r.group.size_mb,
+                 "budget": r.group.budget, "n": r.group.n, "size_mb": r.group.size_mb,
                  "top1_mean": r.group.top1.mean, "top1_sd": r.group.top1.sd,
                  "top5_mean": r.group.top5.mean, "top5_sd": r.group.top5.sd,
                  "paper_top1": r.paper.top1 if r.paper else None,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dse.core.records import ArchRecord
-from dse.core.typed import require, require_bool, require_choice, require_int, require_number
+from dse.core.typed import is_int, require, require_bool, require_choice, require_int, require_number
 
 __all__ = ["ARTIFACT_SCHEMES", "LATENCY_RUNTIMES", "PRUNER_NAMES", "SAMPLER_OPTIONS", "ArtifactsConfig",
            "LatencyConfig", "SamplerConfig", "StorageConfig", "StudyConfig", "study_name"]
@@ -24,6 +24,20 @@ SAMPLER_OPTIONS: dict[str, tuple[str, ...]] = {
     "tpe": (), "gp": (), "nsga2": ("population_size",), "random": (), "qmc": (),
     "anneal": ("initial_temperature", "cooling"),
 }
+
+
+def _check_budgets(budgets: Any) -> None:
+    """study.budgets: null, or a non-empty list of distinct positive epoch counts."""
+    if budgets is None:
+        return
+    require(isinstance(budgets, list | tuple) and len(budgets) > 0,
+            f"study.budgets must be a non-empty list of epoch counts, e.g. [5, 20], got {budgets!r}")
+    for budget in budgets:
+        require(is_int(budget) and budget >= 1,
+                f"study.budgets must hold positive whole epoch counts, got {budget!r} in "
+                f"{list(budgets)}")
+    require(len(set(budgets)) == len(budgets),
+            f"study.budgets lists a budget twice: {list(budgets)}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,8 @@ class StudyConfig:
     report: bool = True  # write the report when the sweep finishes
     output_dir: str = "studies"  # outputs go to <output_dir>/<study name>/
     seed_batching: bool | str = "auto"  # grid sweeps: a point's seeds in one pass; auto = if faster
+    budgets: tuple[int, ...] | None = None  # grid sweeps: epochs to train each (point, seed) for;
+    # null = train.epochs alone. Each budget is a full schedule of its own (dse.core.config)
 
     def __post_init__(self) -> None:
         """Validate counts, budgets and names."""
@@ -55,6 +71,9 @@ class StudyConfig:
                 or self.seed_batching == "auto",
                 f"study.seed_batching must be one of auto, true, false, got "
                 f"{self.seed_batching!r}")
+        _check_budgets(self.budgets)
+        if self.budgets is not None:
+            object.__setattr__(self, "budgets", tuple(self.budgets))
         require_number("study.max_size_mb", self.max_size_mb, low=0, low_open=True, optional=True)
         require_int("study.max_macs", self.max_macs, minimum=1, optional=True)
         require_choice("study.pruner", self.pruner, PRUNER_NAMES)

@@ -7,7 +7,7 @@ Pure Python: it must not import torch, Optuna, Lightning, SQLAlchemy or Hydra.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ from dse.core.config._datasets import (
     dataset_config,
     folder_layout,
 )
+from dse.core.config._sweep import sweep_config
 from dse.core.config._train import NON_RESULT_TRAIN_KEYS, TrainConfig, train_config
-from dse.core.records import ArchRecord, arch_record
+from dse.core.records import ArchRecord, ResultRecord, arch_record
 from dse.core.spec import ArchSpec
 from dse.core.sweep import SweepSpec, stable_hash
 from dse.core.typed import (
@@ -61,6 +62,9 @@ class RunConfig:
             require(len(self.sweep.directions) == 1,
                     f"study.pruner={self.study.pruner} takes one objective (Optuna's pruners "
                     "do); for a multi-objective search use size_aware")
+        require(self.study.budgets is None or self.sweep.kind == "grid",
+                "study.budgets applies to grid sweeps; a search trains every trial for "
+                "train.epochs (set study.budgets=null)")
         if self.compress.enabled:
             require(self.artifacts.keep, "compress.enabled=true needs artifacts.keep=true: "
                                          "compression starts from each trial's kept weights")
@@ -118,9 +122,30 @@ class RunConfig:
         """The network of one point of the sweep."""
         return self.sweep.arch_for(self.arch.to_dict(), point)
 
-    def grid_items(self) -> list[tuple[dict[str, Any], int]]:
-        """Every (point, seed) of a grid sweep, in order."""
-        return [(p, s) for p in self.sweep.points() for s in range(self.study.seeds)]
+    @property
+    def budgets(self) -> tuple[int, ...]:
+        """The training budgets (epochs) each grid item runs at, smallest first."""
+        return tuple(sorted(self.study.budgets or (self.train.epochs,)))
+
+    def at_budget(self, budget: int | None) -> RunConfig:
+        """This run with training for `budget` epochs: a full schedule of its own (decay over
+        the budget, warm-up scaled to it), so its results and their reuse identity are the
+        budget's. None or train.epochs: this run unchanged."""
+        if budget is None or budget == self.train.epochs:
+            return self
+        warmup = round(self.train.warmup_epochs * budget / self.train.epochs)
+        return replace(self, train=replace(self.train, epochs=budget, warmup_epochs=warmup))
+
+    def result_budget(self, result: ResultRecord) -> int:
+        """The budget a stored result belongs to (one stored before budgets existed was
+        trained for train.epochs)."""
+        return result.budget if result.budget is not None else self.train.epochs
+
+    def grid_items(self) -> list[tuple[dict[str, Any], int, int]]:
+        """Every (point, seed, budget) of a grid sweep, in order: budget by budget (the
+        cheapest first), point by point."""
+        return [(p, s, b) for b in self.budgets for p in self.sweep.points()
+                for s in range(self.study.seeds)]
 
     def seed_group(self) -> int:
         """Seeds of one point trained together: all of a grid point's, unless batching is off.
@@ -196,8 +221,8 @@ def run_config(values: dict[str, Any]) -> RunConfig:
         FileNotFoundError: a dataset root that does not exist or lacks the expected layout.
     """
     dataset = dataset_config(dict(values["dataset"]))
-    sweep = SweepSpec.from_dict(dict(values["sweep"]))
     arch = _resolve_classes(dict(values["arch"]), dataset)
+    sweep = sweep_config(dict(values["sweep"]), arch)  # a claims sweep's points need the arch
     cfg = RunConfig(
         arch=ArchSpec.from_dict(arch), dataset=dataset,
         train=train_config(dict(values["train"])),
