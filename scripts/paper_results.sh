@@ -30,7 +30,7 @@ for sweep in ${SWEEPS:-squeeze_ratio bypass pct3x3}; do
   out="results/$dataset/$study"
   mkdir -p "$out"
   cp "studies/$study"/{results,verdicts}.csv "studies/$study"/*.png "$out/"
-  for csv in "studies/$study"/fig3a.csv "studies/$study"/fig3b.csv "studies/$study"/table3.csv; do
+  for csv in "studies/$study"/{fig3a,fig3b,table3,claims_by_budget,learning_curves}.csv; do
     if [ -f "$csv" ]; then cp "$csv" "$out/"; fi
   done
 done
