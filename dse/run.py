@@ -92,15 +92,22 @@ def _run(values: dict[str, Any]) -> int:
         print(f"{what}: stopped; run the same command again to finish what is left",
               file=sys.stderr)
         return interrupt.exit_code(exc)
-    _print_summary(cfg, report)
-    if cfg.study.report:
-        from dse.dashboard import publish_to_dashboard
-        from dse.report import write_report
+    try:
+        _print_summary(cfg, report)
+        if cfg.study.report:
+            from dse.dashboard import publish_to_dashboard
+            from dse.report import write_report
 
-        write_report(cfg.storage_url, cfg.study_name, out_dir=cfg.output_dir())
-        publish_to_dashboard(cfg.storage_url, cfg.study_name)
-        print(f"dashboard: python -m dse.dashboard storage.url={redact_url(cfg.storage_url)}",
-              flush=True)
+            write_report(cfg.storage_url, cfg.study_name, out_dir=cfg.output_dir())
+            publish_to_dashboard(cfg.storage_url, cfg.study_name)
+            print(f"dashboard: python -m dse.dashboard storage.url={redact_url(cfg.storage_url)}",
+                  flush=True)
+    except Exception as exc:  # the database failed after the study ran: its results are stored
+        failure = database_failure(exc)
+        if failure is None:
+            raise
+        fail(f"{failure} while summarising; every result is stored: run the same command "
+             "again for the summary and the report", code=1)
     if not report.complete:
         print(f"error: {len(report.failed)} item(s) of study '{report.study}' failed for good "
               f"(after study.max_retries={cfg.study.max_retries}): {report.failed[0]}"

@@ -207,6 +207,9 @@ def _check(engine: Engine, shown: str, secrets: list[str]) -> None:
         _create_tables(engine)
         missing = _add_columns(engine, _missing_columns(engine))
     except Exception as exc:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            raise  # the connection was lost meanwhile: the database failed (database_failure
+            # says so in one line), not the store's set-up
         raise ValueError(
             f"cannot create the store's tables in {shown}: {_reason(exc, secrets)}"
         ) from None

@@ -160,3 +160,31 @@ def test_a_store_of_an_older_release_gains_the_new_columns_and_keeps_its_rows(
     assert [(r.trial_number, *(getattr(r, c) for c in added)) for r in old] == [(0, *[None] * 6)]
     assert [tuple(getattr(r, c) for c in added) for r in both] == [
         (None,) * 6, (1, 3, "a-b", "/w", 9, 20)]
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_while_the_tables_are_checked_is_a_database_failure(
+        pg_db_url: str) -> None:
+    from sqlalchemy import Engine, create_engine, event, text
+    from sqlalchemy.exc import DBAPIError
+
+    from dse.store import database_failure, driver_url
+
+    killer, killed = create_engine(driver_url(pg_db_url)), []
+
+    def drop(conn: object, cursor: object, statement: str, *_args: object) -> None:
+        """Terminate the session as it asks for the schema lock (a server restart, a pooler)."""
+        if "pg_advisory_xact_lock" in statement and not killed:
+            killed.append(cursor.connection.info.backend_pid)  # type: ignore[attr-defined]
+            with killer.begin() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": killed[0]})
+
+    event.listen(Engine, "before_cursor_execute", drop)
+    try:
+        with pytest.raises(DBAPIError) as caught:  # not "cannot create the store's tables"
+            open_store(pg_db_url)
+    finally:
+        event.remove(Engine, "before_cursor_execute", drop)
+        killer.dispose()
+    assert killed and (database_failure(caught.value) or "").startswith("the database failed (")
+    open_store(pg_db_url).close()  # the next run goes on

@@ -58,6 +58,7 @@ def _read_until(proc: subprocess.Popen[str], word: str) -> None:
     raise AssertionError(f"the process ended (code {proc.wait()}) before saying {word!r}")
 
 
+@pytest.mark.usefixtures("default_sigint")  # its waiter gets Ctrl-C even if pytest ignores it
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_worker_waiting_for_the_study_lock_stops_at_once(store_url: str, signum: int,
                                                             code: int) -> None:
