@@ -19,12 +19,14 @@ Counter = Callable[[ResultRecord], int]
 
 def study_counter(cfg: RunConfig, store: Store) -> Counter:
     """Counts the study's finished items (a search: trials) as of a trial's latest result,
-    whichever worker saved it: a grid's from its work queue, a search's from the results saved
-    up to that one. Every worker's lines count distinct numbers that reach the total.
+    whichever worker saved it: a grid's final results saved up to it (one indexed count, not
+    the queue's count now, which another worker's save may already have raised), a search's
+    distinct finished trials up to it. Every worker's lines count distinct numbers that reach
+    the total.
     """
-    if cfg.sweep.kind == "grid":  # the work queue counts (indexed): items are done as saved
-        queue = store.queue(cfg.study_name)
-        return lambda _record: queue.finished()
+    if cfg.sweep.kind == "grid":  # final results saved up to this one (an indexed count)
+        return lambda record: store.count_results(cfg.study_name,
+                                                  final_upto_trial=record.trial_number)
 
     def count(record: ResultRecord) -> int:
         """The finished count as of `record`'s row (every result, when it is not stored)."""

@@ -304,18 +304,20 @@ class Store(CurveMethods):
                             hypervolume=self.hypervolume(study), curves=self.curves(study))
 
     def studies(self) -> list[str]:
-        """Names of the studies that have results, sorted.
-
-        Returns:
-            The study names.
-        """
+        """Names of the studies that have results, sorted."""
         query = select(ResultRow.study).distinct().order_by(ResultRow.study)
         with self._sessions() as session:
             return list(session.scalars(query))
 
-    def count_results(self, study: str) -> int:
-        """How many results `study` has (0 for an unknown study)."""
+    def count_results(self, study: str, *, final_upto_trial: int | None = None) -> int:
+        """How many results `study` has (0 for an unknown study); with `final_upto_trial`, how
+        many final ones were saved up to that trial's latest (the study-wide count as of it)."""
         query = select(func.count()).select_from(ResultRow).where(ResultRow.study == study)
+        if final_upto_trial is not None:
+            last = select(func.max(ResultRow.id)).where(
+                ResultRow.study == study, ResultRow.trial_number == final_upto_trial)
+            query = query.where(ResultRow.id <= last.scalar_subquery(),
+                                ResultRow.status != Status.FAILED.value)
         with self._sessions() as session:
             return int(session.scalar(query) or 0)
 
@@ -358,12 +360,8 @@ class Store(CurveMethods):
         """Use the store in a with-block that closes it."""
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         """Close the store."""
         self.close()
 

@@ -131,6 +131,16 @@ def test_studies_and_count_results(store: Store) -> None:
     assert [store.count_results(name) for name in ("a", "b", "c")] == [1, 2, 0]
 
 
+def test_final_results_are_counted_as_of_a_trial_s_latest_result(store: Store) -> None:
+    arch = proxy_arch()
+    for number, status in ((0, "complete"), (1, "failed"), (2, "reused"), (1, "complete")):
+        store.save_result(result(arch, trial_number=number, status=status))  # trial 1 retried
+    store.save_result(result(arch, study="other", trial_number=5))
+    # what each worker's progress line reads, whatever was saved after its result
+    assert [store.count_results("s", final_upto_trial=n) for n in (0, 2, 1)] == [1, 2, 3]
+    assert store.count_results("s", final_upto_trial=9) == 0  # no result of that trial
+
+
 def test_find_reusable_looks_across_studies(store: Store) -> None:
     arch = proxy_arch()
     key = {"fingerprint": arch.fingerprint, "seed": 0, "dataset": "digits",
